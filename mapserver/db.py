@@ -1,0 +1,90 @@
+"""Database connections: one lazily made pool per process, every query time-bounded.
+
+Web workers keep no state of their own: everything shared (layers, counters,
+sessions) lives in PostGIS, so any number of workers can run side by side.
+The pool is made on first use, after gunicorn has forked, never at import.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+import psycopg2.pool
+
+from .errors import ServiceUnavailable
+
+
+def connect(url: str, *, statement_timeout_ms: int | None = None, application_name="mapserver"):
+    """Open one connection; the statement timeout bounds every query on it."""
+    options = f"-c statement_timeout={int(statement_timeout_ms)}" if statement_timeout_ms else ""
+    try:
+        return psycopg2.connect(url, options=options, application_name=application_name)
+    except psycopg2.OperationalError as exc:
+        raise ServiceUnavailable(
+            "the database cannot be reached",
+            fix="check that PostGIS runs (`make run` starts it) and DATABASE_URL",
+        ) from exc
+
+
+class Database:
+    """A pool of connections to one PostGIS database."""
+
+    def __init__(self, url: str, *, pool_size: int = 8, statement_timeout_ms: int | None = None):
+        self.url = url
+        self.pool_size = pool_size
+        self.statement_timeout_ms = statement_timeout_ms
+        self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
+        self._lock = threading.Lock()
+
+    def _get_pool(self) -> psycopg2.pool.ThreadedConnectionPool:
+        with self._lock:
+            if self._pool is None:
+                options = (f"-c statement_timeout={self.statement_timeout_ms}"
+                           if self.statement_timeout_ms else "")
+                try:
+                    self._pool = psycopg2.pool.ThreadedConnectionPool(
+                        0, self.pool_size, self.url, options=options,
+                        application_name="mapserver-web")
+                except psycopg2.OperationalError as exc:
+                    raise ServiceUnavailable("the database cannot be reached",
+                                             fix="check that PostGIS runs") from exc
+            return self._pool
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg2.extensions.connection]:
+        """Lend a connection for one unit of work: committed on success, rolled back else."""
+        pool = self._get_pool()
+        try:
+            conn = pool.getconn()
+        except psycopg2.pool.PoolError as exc:
+            raise ServiceUnavailable("the server is busy", fix="try again in a moment") from exc
+        broken = False
+        try:
+            yield conn
+            conn.commit()
+        except psycopg2.errors.QueryCanceled as exc:
+            conn.rollback()
+            raise ServiceUnavailable("the query took too long",
+                                     fix="ask for less (a smaller bbox or limit)") from exc
+        except psycopg2.OperationalError as exc:
+            broken = True
+            raise ServiceUnavailable("the database connection was lost",
+                                     fix="try again in a moment") from exc
+        except BaseException:
+            if not conn.closed:
+                conn.rollback()
+            raise
+        finally:
+            pool.putconn(conn, close=broken or bool(conn.closed))
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.closeall()
+                self._pool = None

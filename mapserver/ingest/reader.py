@@ -1,0 +1,256 @@
+"""Open a source file of any supported format and stream it in batches of features.
+
+Reading streams Arrow record batches through pyogrio, so memory stays flat
+whatever the file size.  Only the GDAL drivers that fit the file's type may
+open it, so a renamed file (a VRT called .geojson, say) is refused instead of
+followed.  Every problem becomes an ``InvalidData`` naming the file and the fix.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import shapely
+
+from ..errors import InvalidData
+
+# File ending -> the GDAL drivers allowed to read it.
+DRIVERS = {
+    ".geojson": ("GeoJSON",),
+    ".json": ("GeoJSON", "TopoJSON"),
+    ".topojson": ("TopoJSON",),
+    ".shp": ("ESRI Shapefile",),
+    ".gpkg": ("GPKG",),
+    ".csv": ("CSV",),
+    ".kml": ("KML", "LIBKML"),
+}
+FORMATS = ", ".join(sorted(DRIVERS) + [".zip (of a shapefile or one of the above)"])
+
+# Column names GDAL's CSV driver tries for geometry, in the order people use them.
+CSV_OPTIONS = {
+    "GEOM_POSSIBLE_NAMES": "wkt,geometry,geom,the_geom,WKT,Geometry",
+    "X_POSSIBLE_NAMES": "lon,longitude,lng,x,Lon,Longitude,LON,LONGITUDE,X",
+    "Y_POSSIBLE_NAMES": "lat,latitude,y,Lat,Latitude,LAT,LATITUDE,Y",
+    "KEEP_GEOM_COLUMNS": "NO",
+    "AUTODETECT_TYPE": "YES",
+}
+
+MAX_ZIP_ENTRIES = 1000
+MAX_ZIP_RATIO = 200  # uncompressed/compressed: beyond this a zip is a bomb, not data
+MAX_ZIP_BYTES = 4 * 1024**3
+
+
+@dataclass
+class Batch:
+    """A slice of a source: attribute columns and their geometries, in file order."""
+
+    attributes: pd.DataFrame
+    geometries: np.ndarray  # of shapely geometries (None where the feature has none)
+
+
+@dataclass
+class OpenedSource:
+    """What a source turned out to be once opened."""
+
+    name: str
+    driver: str
+    layer: str | None
+    crs: pyproj.CRS
+    crs_origin: str  # "file" or "declared"
+    encoding: str | None
+    columns: list[str]
+    batches: Iterator[Batch]
+
+
+def _inspect_zip(path: Path) -> str:
+    """Return the /vsizip/ path of the one dataset inside a zip, after checking the archive."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            broken = archive.testzip()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InvalidData(path.name, f"is not a readable zip archive ({exc})",
+                          fix="zip the files again, or upload them unzipped") from None
+    if broken:
+        raise InvalidData(path.name, f"the zip member {broken} is corrupt",
+                          fix="zip the files again")
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise InvalidData(path.name, f"holds {len(entries)} files (at most {MAX_ZIP_ENTRIES})",
+                          fix="zip only the dataset's own files")
+    total = sum(e.file_size for e in entries)
+    packed = max(sum(e.compress_size for e in entries), 1)
+    if total > MAX_ZIP_BYTES or total / packed > MAX_ZIP_RATIO:
+        raise InvalidData(path.name, "unpacks to far more than it holds (a zip bomb?)",
+                          fix="upload the data itself")
+    for entry in entries:
+        member = PurePosixPath(entry.filename)
+        if member.is_absolute() or ".." in member.parts:
+            raise InvalidData(path.name, f"has an unsafe member path {entry.filename!r}",
+                              fix="zip the files with paths inside the archive")
+    datasets = [e.filename for e in entries if PurePosixPath(e.filename).suffix.lower()
+                in DRIVERS and not e.filename.startswith("__MACOSX")]
+    if len(datasets) != 1:
+        found = ", ".join(datasets) or "no dataset"
+        raise InvalidData(path.name, f"must hold exactly one dataset, found {found}",
+                          fix="zip one shapefile (.shp, .shx, .dbf, .prj, .cpg) or one file")
+    inner = datasets[0]
+    if inner.lower().endswith(".shp"):
+        names = {e.filename.lower() for e in entries}
+        stem = inner[:-4].lower()
+        if stem + ".dbf" not in names:
+            raise InvalidData(f"{path.name}:{inner}", "the shapefile has no .dbf (attributes)",
+                              fix="add the .dbf file of the same name to the zip")
+    return f"/vsizip/{path}/{inner}"
+
+
+def _check_shapefile(path: Path) -> None:
+    if not path.with_suffix(".dbf").exists() and not path.with_suffix(".DBF").exists():
+        raise InvalidData(path.name, "the shapefile has no .dbf (attributes) beside it",
+                          fix=f"put {path.stem}.dbf in the same folder")
+
+
+def _crs(path_name: str, file_crs: str | None, declared: str | None) -> tuple[pyproj.CRS, str]:
+    if declared:
+        try:
+            return pyproj.CRS.from_user_input(declared), "declared"
+        except pyproj.exceptions.CRSError:
+            raise InvalidData(path_name, f"the declared CRS {declared} is unknown",
+                              fix="declare an EPSG code such as EPSG:2249") from None
+    if file_crs:
+        return pyproj.CRS.from_user_input(file_crs), "file"
+    raise InvalidData(path_name, "the file does not say which coordinate reference system "
+                      "its coordinates are in, and none was declared",
+                      fix="declare it: --crs EPSG:NNNN on the command line, or `crs:` in the "
+                      "manifest's source (e.g. EPSG:4326 for longitude/latitude)")
+
+
+def _decode_error(path_name: str, encoding: str | None, exc: Exception) -> InvalidData:
+    return InvalidData(path_name, f"text cannot be decoded as {encoding or 'UTF-8'} ({exc})",
+                       fix="declare the file's real encoding, e.g. --encoding cp1252 "
+                       "(or a .cpg file beside a shapefile)")
+
+
+def _head(target: str, size: int = 4096) -> bytes:
+    """Return the first bytes of a file, or of a member of a zip (``/vsizip/ZIP/MEMBER``)."""
+    if target.startswith("/vsizip/"):
+        for parent in PurePosixPath(target[len("/vsizip/"):]).parents:
+            if str(parent).lower().endswith(".zip"):
+                member = target[len("/vsizip/") + len(str(parent)) + 1:]
+                with zipfile.ZipFile(str(parent)) as archive, archive.open(member) as handle:
+                    return handle.read(size)
+    with open(target, "rb") as handle:
+        return handle.read(size)
+
+
+def _sniff_driver(name: str, target: str, suffix: str) -> str:
+    """Return the GDAL driver for a file after checking its content matches its ending.
+
+    GDAL picks a driver by content, so a VRT (which can point at other files)
+    renamed .geojson would otherwise be followed; the content must fit the ending.
+    """
+    head = _head(target)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if suffix in (".geojson", ".json", ".topojson"):
+        ok = text.startswith(b"{")
+        driver = "TopoJSON" if b'"Topology"' in head else "GeoJSON"
+    elif suffix == ".shp":
+        ok, driver = head[:4] == b"\x00\x00\x27\x0a", "ESRI Shapefile"
+    elif suffix == ".gpkg":
+        ok, driver = head.startswith(b"SQLite format 3\x00"), "GPKG"
+    elif suffix == ".kml":
+        ok, driver = b"<kml" in head.lower(), "KML"
+    else:
+        ok, driver = bool(text) and not text.startswith(b"<") and b"\x00" not in head, "CSV"
+    if not ok or driver not in DRIVERS[suffix]:
+        raise InvalidData(name, f"its content is not {suffix[1:]}, as its name says",
+                          fix="give the file its real ending, or export it again")
+    return driver
+
+
+@contextmanager
+def open_source(path: Path, *, layer: str | None = None, crs: str | None = None,
+                encoding: str | None = None, batch_size: int = 20_000):
+    """Open one source file for streaming; yield an `OpenedSource`."""
+    name = path.name
+    if not path.exists():
+        raise InvalidData(name, "does not exist", fix="check the path")
+    suffix = path.suffix.lower()
+    target = str(path)
+    if suffix == ".zip":
+        target = _inspect_zip(path)
+        suffix = PurePosixPath(target).suffix.lower()
+    elif suffix == ".shp":
+        _check_shapefile(path)
+    if suffix not in DRIVERS:
+        raise InvalidData(name, f"has an unsupported file type '{path.suffix}'",
+                          fix=f"convert it to one of: {FORMATS}")
+    driver = _sniff_driver(name, target, suffix)
+    options = dict(CSV_OPTIONS) if suffix == ".csv" else {}
+    if suffix in (".gpkg", ".kml"):  # the formats that hold several layers
+        layer = _choose_layer(name, target, layer)
+    try:
+        with pyogrio.raw.open_arrow(target, layer=layer, encoding=encoding,
+                                    batch_size=batch_size, use_pyarrow=True,
+                                    **options) as (meta, reader):
+            if not meta.get("geometry_name") and meta.get("geometry_type") in (None, "None"):
+                hint = ("a WKT column (wkt, geometry) or lon/lat columns" if suffix == ".csv"
+                        else "geometries")
+                raise InvalidData(name, "has no geometry column", fix=f"provide {hint}")
+            source_crs, origin = _crs(name, meta.get("crs"), crs)
+            yield OpenedSource(
+                name=name, driver=driver, layer=layer, crs=source_crs, crs_origin=origin,
+                encoding=encoding or meta.get("encoding"),
+                columns=[str(c) for c in meta["fields"]],
+                batches=_batches(reader, meta, name, encoding),
+            )
+    except (InvalidData, GeneratorExit):
+        raise
+    except UnicodeDecodeError as exc:
+        raise _decode_error(name, encoding, exc) from None
+    except pyogrio.errors.DataSourceError as exc:
+        raise InvalidData(name, f"cannot be opened as {suffix[1:]} ({exc})",
+                          fix="check that the file is complete and of the type its name says"
+                          ) from None
+    except pyogrio.errors.DataLayerError as exc:
+        raise InvalidData(name, f"cannot be read ({exc})", fix="check the file") from None
+
+
+def _choose_layer(name: str, target: str, layer: str | None) -> str:
+    try:
+        layer_names = [str(row[0]) for row in pyogrio.list_layers(target)]
+    except pyogrio.errors.DataSourceError as exc:
+        raise InvalidData(name, f"cannot be opened ({exc})",
+                          fix="check that the file is complete") from None
+    if layer is None and len(layer_names) == 1:
+        return layer_names[0]
+    if layer is None:
+        raise InvalidData(name, f"holds several layers ({', '.join(layer_names)})",
+                          fix="name one: --source-layer NAME, or `layer:` in the manifest")
+    if layer not in layer_names:
+        raise InvalidData(name, f"has no layer '{layer}' (it has {', '.join(layer_names)})",
+                          fix="use one of those names")
+    return layer
+
+
+def _batches(reader, meta, name, encoding) -> Iterator[Batch]:
+    geometry_column = meta["geometry_name"] or "wkb_geometry"
+    try:
+        for record_batch in reader:
+            wkb = record_batch.column(geometry_column).to_numpy(zero_copy_only=False)
+            attributes = record_batch.drop_columns([geometry_column]).to_pandas()
+            yield Batch(attributes=attributes, geometries=shapely.from_wkb(wkb))
+    except UnicodeDecodeError as exc:
+        raise _decode_error(name, encoding, exc) from None
+    except (OSError, ValueError) as exc:  # pyarrow and GDAL errors mid-stream
+        if "utf" in str(exc).lower():
+            raise _decode_error(name, encoding, exc) from None
+        raise InvalidData(name, f"reading stopped part-way ({exc})",
+                          fix="check that the file is complete") from None

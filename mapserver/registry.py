@@ -1,0 +1,89 @@
+"""The registry of loaded layers in PostGIS: which version of each layer is served.
+
+Readers look a layer up here and read the table it names.  A new version
+replaces the row in the same transaction that makes its table live, so a
+reader sees the old version or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from psycopg2.extras import RealDictCursor
+
+COLUMNS = ("id, version, table_name, manifest, geometry_type, feature_count, bbox, "
+           "source_checksum, loaded_at, load_report, published")
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """One layer as the registry knows it."""
+
+    id: str
+    version: int
+    table_name: str | None
+    manifest: dict
+    geometry_type: str | None
+    feature_count: int | None
+    bbox: list | None
+    source_checksum: str | None
+    loaded_at: datetime | None
+    load_report: dict | None
+    published: bool
+
+    @property
+    def loaded(self) -> bool:
+        return self.version > 0 and self.table_name is not None
+
+    @property
+    def public_field_names(self) -> list[str]:
+        return [f["name"] for f in self.manifest["fields"] if f["visibility"] == "public"]
+
+    def summary(self) -> dict:
+        """Return what anybody may know about the layer (no staff-only field is named)."""
+        m = self.manifest
+        return {
+            "id": self.id,
+            "title": m["title"],
+            "description": m["description"],
+            "category": m["category"],
+            "geometry": m["geometry"],
+            "version": self.version,
+            "feature_count": self.feature_count,
+            "bbox": self.bbox,
+            "loaded_at": self.loaded_at.isoformat() if self.loaded_at else None,
+            "licence": m["licence"],
+            "attribution": m["attribution"],
+            "default_on": m.get("default_on", False),
+            "minzoom": m.get("minzoom", 0),
+            "maxzoom": m.get("maxzoom", 22),
+            "fields": [{"name": f["name"], "type": f["type"], "description": f["description"]}
+                       for f in m["fields"] if f["visibility"] == "public"],
+        }
+
+
+def get(conn, layer_id: str) -> LayerRecord | None:
+    """Return one layer's registry row, or None."""
+    with conn.cursor(cursor_factory=RealDictCursor) as cur:
+        cur.execute(f"SELECT {COLUMNS} FROM mapserver.layers WHERE id = %s", (layer_id,))
+        row = cur.fetchone()
+    return LayerRecord(**row) if row else None
+
+
+def list_all(conn, *, published_only: bool = False) -> list[LayerRecord]:
+    """Return every loaded layer, ordered by id."""
+    where = "WHERE version > 0" + (" AND published" if published_only else "")
+    with conn.cursor(cursor_factory=RealDictCursor) as cur:
+        cur.execute(f"SELECT {COLUMNS} FROM mapserver.layers {where} ORDER BY id")
+        return [LayerRecord(**row) for row in cur.fetchall()]
+
+
+def history(conn, layer_id: str) -> list[dict]:
+    """Return the versions of a layer, newest first."""
+    with conn.cursor(cursor_factory=RealDictCursor) as cur:
+        cur.execute(
+            "SELECT version, feature_count, source_checksum, loaded_at, loaded_by,"
+            " table_dropped FROM mapserver.layer_versions WHERE layer_id = %s"
+            " ORDER BY version DESC", (layer_id,))
+        return cur.fetchall()

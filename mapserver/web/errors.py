@@ -1,0 +1,40 @@
+"""One error shape for every HTTP response: ``{"code": ..., "description": ...}``.
+
+Client mistakes get their precise message; anything unexpected is logged in
+full and answered with a generic message, never a stack trace or SQL.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
+
+from ..errors import MapServerError
+
+GENERIC = "the server failed to answer; the error was logged"
+
+
+def _body(code: str, description: str, status: int):
+    response = jsonify({"code": code, "description": description})
+    response.status_code = status
+    return response
+
+
+def init_app(app) -> None:
+    """Register the handlers once, for every blueprint."""
+
+    @app.errorhandler(MapServerError)
+    def mapserver_error(exc: MapServerError):
+        if exc.status >= 500:
+            app.logger.error("%s: %s", type(exc).__name__, exc.description, exc_info=exc)
+        return _body(exc.code, exc.description, exc.status)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = "NotFound" if exc.code == 404 else (exc.name or "Error").replace(" ", "")
+        return _body(code, exc.description or exc.name, exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        return _body("ServerError", GENERIC, 500)

@@ -1,0 +1,127 @@
+"""Shared fixtures: a real, throwaway PostGIS cluster, the demo city loaded once, the app.
+
+The cluster runs from a temporary folder as an unprivileged user (PostgreSQL
+refuses root) and is removed at the end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import psycopg2
+import pytest
+from werkzeug.serving import make_server
+
+from mapserver import create_app
+from mapserver import manifest as manifests
+from mapserver.cluster import Cluster
+from mapserver.db import connect
+from mapserver.ingest.pipeline import load_layer
+from mapserver.schema import migrate
+from mapserver.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = ROOT / "layers"
+MAPSERVER = [sys.executable, "-m", "mapserver"]
+DEMO_LAYERS = ["parcels", "public-buildings", "streets", "parks", "zoning", "neighbourhoods",
+               "bus-shelters", "street-lights", "city-boundary"]
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """Start a private PostGIS for this test session and return its URL."""
+    folder = Path(tempfile.mkdtemp(prefix="mapserver-test-"))
+    folder.chmod(0o755)
+    cluster = Cluster(folder / "pg", durable=False)
+    try:
+        url = cluster.start()
+        conn = connect(url)
+        migrate(conn)
+        conn.close()
+        yield url
+    finally:
+        cluster.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def demo_city(database_url):
+    """Load every demo layer once; return the load reports by layer id."""
+    conn = connect(database_url)
+    reports = {}
+    try:
+        chosen = [manifests.find(LAYERS, layer_id) for layer_id in DEMO_LAYERS]
+        for manifest in chosen:
+            reports[manifest.id] = load_layer(conn, manifest)
+    finally:
+        conn.close()
+    return reports
+
+
+@pytest.fixture
+def conn(database_url):
+    """A connection for one test, closed afterwards."""
+    connection = connect(database_url)
+    yield connection
+    connection.rollback()
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url, tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    (home / "layers").symlink_to(LAYERS)
+    return Settings.from_env({"DATABASE_URL": database_url, "MAPSERVER_HOME": str(home)})
+
+
+@pytest.fixture(scope="session")
+def app(settings, demo_city):
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """Serve the app over real HTTP on a free loopback port; yield its base URL."""
+    port = _free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def cli_env(database_url, settings):
+    """Environment for running the `mapserver` command against the test database."""
+    env = dict(os.environ, DATABASE_URL=database_url, MAPSERVER_HOME=str(settings.home))
+    env.pop("PYTHONWARNINGS", None)
+    return env
+
+
+def layer_state(database_url: str, layer_id: str) -> tuple[int, int] | None:
+    """Return (version, rows in the served table) of a layer, read the way the app reads."""
+    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+        cur.execute("SELECT version, table_name FROM mapserver.layers WHERE id = %s",
+                    (layer_id,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        cur.execute(f'SELECT count(*) FROM layers."{row[1]}"')
+        return row[0], cur.fetchone()[0]
