@@ -7,6 +7,7 @@ exits non-zero; no stack trace reaches the terminal for a user's mistake.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -29,6 +30,15 @@ class _Group(click.Group):
         except MapServerError as exc:
             click.echo(f"error: {exc.description}", err=True)
             sys.exit(EXIT_USER_ERROR)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("MAPSERVER_DEBUG"):
+                raise
+            click.echo(f"error: unexpected failure ({type(exc).__name__}: {exc}). Nothing was "
+                       "changed. Fix: run again with MAPSERVER_DEBUG=1 for the details and "
+                       "report it.", err=True)
+            sys.exit(1)
 
 
 def _settings() -> Settings:

@@ -20,6 +20,7 @@ SETTINGS_DOC = {
     "MAPSERVER_STATEMENT_TIMEOUT_MS": ("10000", "longest a web request's query may run"),
     "MAPSERVER_POOL_SIZE": ("8", "database connections per web worker"),
     "MAPSERVER_KEEP_VERSIONS": ("5", "loaded versions of a layer kept for rollback"),
+    "MAPSERVER_DEBUG": (None, "set to 1: the CLI shows the traceback of an unexpected failure"),
 }
 
 
