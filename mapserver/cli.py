@@ -196,19 +196,25 @@ def layers():
 @layers.command("check")
 @click.option("--no-sources", is_flag=True, help="Do not check that source files exist.")
 def layers_check(no_sources):
-    """Validate every manifest in layers/ against the schema."""
+    """Validate every manifest in layers/ against the schema and against its files."""
     settings = _settings()
     paths = sorted(settings.layers_dir.glob("*.yaml"))
-    failures = []
+    failed = 0
     for path in paths:
         try:
-            manifests.load_file(path, check_sources=not no_sources)
+            manifest = manifests.load_file(path, check_sources=not no_sources)
+            problems = []
+            if not no_sources:
+                from .ingest.fit import misfits
+
+                problems = misfits(manifest)
         except MapServerError as exc:
-            failures.append(exc.description)
-    for failure in failures:
-        click.echo(f"error: {failure}", err=True)
-    click.echo(f"{len(paths) - len(failures)} of {len(paths)} manifests valid")
-    if failures or not paths:
+            problems = [exc.description]
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        failed += bool(problems)
+    click.echo(f"{len(paths) - failed} of {len(paths)} manifests valid")
+    if failed or not paths:
         sys.exit(EXIT_USER_ERROR)
 
 
