@@ -11,7 +11,7 @@ import zipfile
 import geopandas as gpd
 import psycopg2
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import box
 
 from mapserver import manifest as manifests
 from mapserver.errors import InvalidData
