@@ -1,0 +1,1 @@
+"""Vector tiles: tile maths, SQL, the version-keyed disk cache and static exports (no Flask)."""
