@@ -69,3 +69,12 @@ def test_gunicorn_serves_the_app(demo_city, cli_env):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_db_start_with_database_url_uses_it_and_starts_no_cluster(tmp_path, cli_env):
+    env = dict(cli_env, MAPSERVER_HOME=str(tmp_path))
+    result = subprocess.run([*MAPSERVER, "db", "start"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "DATABASE_URL is set" in result.stdout
+    assert not (tmp_path / "var").exists()  # no private cluster was made
