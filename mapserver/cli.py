@@ -234,3 +234,31 @@ def layers_list(as_json):
         state = "published" if r.published else "draft"
         click.echo(f"{r.id:<20} v{r.version:<4} {r.feature_count:>8} features  {state:<9} "
                    f"{r.loaded_at:%Y-%m-%d %H:%M}  {r.manifest['title']['en']}")
+
+
+@main.group()
+def users():
+    """Manage city staff accounts."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "planner", "staff"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_add(username, role, password_stdin):
+    """Create an account (the first admin, typically); the password is asked for."""
+    from . import audit
+    from .auth import users as accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    conn = _connect(_settings())
+    try:
+        user = accounts.create(conn, username.strip().lower(), password, role)
+        audit.record(conn, "cli", "user-added", user.username, role=role)
+        conn.commit()
+    finally:
+        conn.close()
+    click.echo(f"user {user.username} created with role {user.role}")

@@ -20,6 +20,8 @@ SETTINGS_DOC = {
     "MAPSERVER_STATEMENT_TIMEOUT_MS": ("10000", "longest a web request's query may run"),
     "MAPSERVER_POOL_SIZE": ("8", "database connections per web worker"),
     "MAPSERVER_KEEP_VERSIONS": ("5", "loaded versions of a layer kept for rollback"),
+    "MAPSERVER_MAX_UPLOAD_MB": ("200", "largest upload accepted; larger ones get 413 unread"),
+    "MAPSERVER_SECURE_COOKIES": ("1", "0 to allow login cookies over plain HTTP (not localhost)"),
     "MAPSERVER_DEBUG": (None, "set to 1: the CLI shows the traceback of an unexpected failure"),
 }
 
@@ -46,6 +48,8 @@ class Settings:
     statement_timeout_ms: int = 10000
     pool_size: int = 8
     keep_versions: int = 5
+    max_upload_mb: int = 200
+    secure_cookies: bool = True
     extra: dict = field(default_factory=dict)
 
     @property
@@ -65,6 +69,8 @@ class Settings:
             statement_timeout_ms=_int(environ, "MAPSERVER_STATEMENT_TIMEOUT_MS", 100),
             pool_size=_int(environ, "MAPSERVER_POOL_SIZE", 1),
             keep_versions=_int(environ, "MAPSERVER_KEEP_VERSIONS", 1),
+            max_upload_mb=_int(environ, "MAPSERVER_MAX_UPLOAD_MB", 1),
+            secure_cookies=environ.get("MAPSERVER_SECURE_COOKIES", "1") != "0",
         )
 
     def resolved_database_url(self) -> str:
