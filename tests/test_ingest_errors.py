@@ -225,3 +225,31 @@ def test_readers_see_old_or_new_version_never_a_mix_or_nothing(database_url, tmp
         by_version.setdefault(version, set()).add(count)
     assert all(len(counts) == 1 for counts in by_version.values())
     assert max(by_version) == 13
+
+
+def test_zip_with_an_unsafe_path_is_refused(served, tmp_path):
+    archive = tmp_path / "escape.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("../../etc/evil.geojson", '{"type": "FeatureCollection", "features": []}')
+    refused(served, archive, expect=["escape.zip", "unsafe member path"])
+
+
+def test_zip_bomb_is_refused_before_unpacking(served, tmp_path):
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        out.writestr("huge.geojson", b" " * (50 * 1024 * 1024))  # 50 MB of spaces
+    assert archive.stat().st_size < 100_000
+    refused(served, archive, expect=["bomb.zip", "zip bomb"])
+
+
+def test_zip_with_too_many_entries_or_two_datasets(served, tmp_path):
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as out:
+        for i in range(1001):
+            out.writestr(f"f{i}.txt", "x")
+    refused(served, many, expect=["many.zip", "holds 1001 files"])
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as out:
+        out.writestr("a.geojson", "{}")
+        out.writestr("b.geojson", "{}")
+    refused(served, two, expect=["two.zip", "exactly one dataset"])
