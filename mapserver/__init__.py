@@ -8,6 +8,7 @@ def create_app(settings=None, **overrides):
     from flask import Flask
 
     from .admin import api as admin_api
+    from .admin import openapi as admin_openapi  # noqa: F401  (adds its route to admin_api)
     from .admin import pages as admin_pages
     from .db import Database
     from .settings import Settings

@@ -60,7 +60,7 @@ def point(x, y, **properties):
 
 def admin_rules(app):
     return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")
-            and rule.endpoint != "admin_pages.login"]
+            and rule.endpoint not in ("admin_pages.login", "admin_api.openapi")]
 
 
 def sample_url(rule):
@@ -266,3 +266,15 @@ def test_plain_http_cookies_can_be_allowed(database_url):
     client = create_app(settings).test_client()
     page = client.get("/admin/login")
     assert "Secure" not in page.headers["Set-Cookie"]
+
+
+def test_every_api_route_is_in_the_openapi_document(admin_app):
+    document = admin_app.test_client().get("/admin/api/openapi.json").json
+    assert document["openapi"].startswith("3.0")
+    documented = {(path, method.upper()) for path, ops in document["paths"].items()
+                  for method in ops}
+    for rule in admin_app.url_map.iter_rules():
+        if rule.rule.startswith("/admin/api/") and rule.endpoint != "admin_api.openapi":
+            path = re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule.rule)
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                assert (path, method) in documented, (path, method)
