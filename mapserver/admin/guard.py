@@ -12,25 +12,11 @@ import hmac
 from flask import g, redirect, request, url_for
 
 from ..auth import role_at_least, sessions
-from ..errors import MapServerError
+from ..errors import Forbidden, Unauthorised
 from ..web import database
 
 SESSION_COOKIE = "mapserver_session"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-class Unauthorised(MapServerError):
-    """Nobody is logged in."""
-
-    status = 401
-    code = "Unauthorised"
-
-
-class Forbidden(MapServerError):
-    """The user's role does not allow this, or the CSRF token is missing."""
-
-    status = 403
-    code = "Forbidden"
 
 
 def load_user() -> None:

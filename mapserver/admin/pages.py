@@ -22,7 +22,7 @@ from flask import (
 
 from .. import audit, registry, versions
 from ..auth import sessions, users
-from ..errors import InvalidParameter, MapServerError, NotFound
+from ..errors import Forbidden, InvalidParameter, MapServerError, NotFound
 from ..web import database
 from . import guard
 from .uploads import ACCEPTED, ingest_upload
@@ -52,7 +52,7 @@ def login():
         sent, expected = request.form.get("csrf_token", ""), request.cookies.get(
             LOGIN_CSRF_COOKIE, "")
         if not expected or not hmac.compare_digest(sent, expected):
-            raise guard.Forbidden("the login form expired", fix="reload the page and try again")
+            raise Forbidden("the login form expired", fix="reload the page and try again")
         username = request.form.get("username", "").strip().lower()
         password = request.form.get("password", "")
         client = guard.client_address()
