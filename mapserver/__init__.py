@@ -20,4 +20,8 @@ def create_app(settings=None, **overrides):
         statement_timeout_ms=settings.statement_timeout_ms)
     errors.init_app(app)
     app.register_blueprint(health.blueprint)
+    from . import ogc
+    from .ogc import catalog
+    app.register_blueprint(ogc.blueprint)
+    app.register_blueprint(catalog.blueprint)
     return app

@@ -20,6 +20,9 @@ SETTINGS_DOC = {
     "MAPSERVER_STATEMENT_TIMEOUT_MS": ("10000", "longest a web request's query may run"),
     "MAPSERVER_POOL_SIZE": ("8", "database connections per web worker"),
     "MAPSERVER_KEEP_VERSIONS": ("5", "loaded versions of a layer kept for rollback"),
+    "MAPSERVER_PUBLISHER": ("City GIS", "publisher named in the open-data catalogue (DCAT)"),
+    "MAPSERVER_CONTACT_EMAIL": ("opendata@example.org",
+                                "contact point e-mail of the open-data catalogue"),
 }
 
 
@@ -45,6 +48,8 @@ class Settings:
     statement_timeout_ms: int = 10000
     pool_size: int = 8
     keep_versions: int = 5
+    publisher: str = "City GIS"
+    contact_email: str = "opendata@example.org"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -64,6 +69,9 @@ class Settings:
             statement_timeout_ms=_int(environ, "MAPSERVER_STATEMENT_TIMEOUT_MS", 100),
             pool_size=_int(environ, "MAPSERVER_POOL_SIZE", 1),
             keep_versions=_int(environ, "MAPSERVER_KEEP_VERSIONS", 1),
+            publisher=environ.get("MAPSERVER_PUBLISHER") or SETTINGS_DOC["MAPSERVER_PUBLISHER"][0],
+            contact_email=(environ.get("MAPSERVER_CONTACT_EMAIL")
+                           or SETTINGS_DOC["MAPSERVER_CONTACT_EMAIL"][0]),
         )
 
     def resolved_database_url(self) -> str:
