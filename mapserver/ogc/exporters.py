@@ -33,7 +33,7 @@ def licence_note(record) -> str:
     m = record.manifest
     licence = m["licence"]
     return (f"{english(m['title'])} (version {record.version}). Licence: "
-            f"{licence.get('title') or licence['id']} <{licence['url']}>. "
+            f"{licence.get('title') or licence['id']} ({licence['id']}) <{licence['url']}>. "
             f"Attribution: {m['attribution']}.")
 
 
