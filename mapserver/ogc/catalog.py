@@ -91,8 +91,8 @@ def _graph(layers):
         licence = URIRef(m["licence"]["url"])
         graph.add((licence, RDF.type, DCTERMS.LicenseDocument))
         api = URIRef(f"{base}/ogc/collections/{record.id}/items")
-        distributions = [(api, "OGC API - Features", "application/geo+json", "GEOJSON",
-                          f"{base}/ogc/collections/{record.id}")]
+        # The API is a distribution reached through accessURL only (nothing to download).
+        distributions = [(api, "OGC API - Features", "application/geo+json", "GEOJSON", None)]
         for key, (media, title) in DOWNLOADS.items():
             href = f"{base}/ogc/collections/{record.id}/download.{key}"
             distributions.append((URIRef(href), title, media, FILE_TYPES[key], href))
@@ -104,7 +104,8 @@ def _graph(layers):
             graph.add((dist, DCTERMS.description,
                        Literal(f"{english(m['title'])}: {title}", lang="en")))
             graph.add((dist, DCAT.accessURL, access))
-            graph.add((dist, DCAT.downloadURL, URIRef(download)))
+            if download:
+                graph.add((dist, DCAT.downloadURL, URIRef(download)))
             graph.add((dist, DCAT.mediaType, URIRef("https://www.iana.org/assignments/"
                                                      "media-types/" + media)))
             graph.add((dist, DCTERMS.format, URIRef(EU + "file-type/" + file_type)))
