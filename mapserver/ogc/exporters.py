@@ -52,7 +52,7 @@ def _rows(conn, statement: sql.Composable, params=()):
 def geojson_chunks(conn, record):
     """Yield the layer as one GeoJSON FeatureCollection, in pieces of about BATCH features."""
     columns = [f["name"] for f in public_fields(record)]
-    statement = sql.SQL("SELECT {}::text FROM {} ORDER BY fid").format(
+    statement = sql.SQL("SELECT {} FROM {} AS t ORDER BY fid").format(
         query.feature_json(columns), query.table(record))
     licence = record.manifest["licence"]
     head = {"type": "FeatureCollection", "name": record.id,

@@ -27,12 +27,20 @@ def public_types(record: LayerRecord) -> dict[str, str]:
 
 
 def feature_json(columns: list[str]) -> sql.Composable:
-    """Return the SQL expression of one GeoJSON Feature (as json) with the given columns."""
-    pairs = [sql.SQL("{}, {}").format(sql.Literal(c), sql.Identifier(c)) for c in columns]
-    properties = (sql.SQL("json_build_object({})").format(sql.SQL(", ").join(pairs))
-                  if pairs else sql.SQL("'{}'::json"))
-    return sql.SQL("json_build_object('type', 'Feature', 'id', fid, "
-                   "'geometry', ST_AsGeoJSON(geom, 9)::json, 'properties', {})").format(properties)
+    """Return the SQL text expression of one GeoJSON Feature with the given columns.
+
+    Built by concatenating text, not with json_build_object: casting each
+    ST_AsGeoJSON result to json would make PostgreSQL parse every geometry
+    again, which measured about half the cost of a 10,000-feature page.
+    """
+    if columns:
+        names = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in columns)
+        properties = sql.SQL("row_to_json((SELECT r FROM (SELECT {}) AS r))::text").format(names)
+    else:
+        properties = sql.SQL("'{}'")
+    return sql.SQL("""'{{"type": "Feature", "id": ' || t.fid || ', "geometry": ' || """
+                   """ST_AsGeoJSON(t.geom, 9) || ', "properties": ' || {} || '}}'""").format(
+        properties)
 
 
 def select_list(columns: list[str]) -> sql.Composable:
@@ -84,7 +92,7 @@ def page(cur, record, where: Where, columns, keys, limit: int, offset: int) -> t
     """Return (features as a JSON array text, how many features match) for one page."""
     # A sorted subquery feeds json_agg in its order (PostgreSQL documents this pattern).
     query = sql.SQL(
-        "SELECT coalesce(json_agg({feature}), '[]')::text FROM ("
+        "SELECT '[' || coalesce(string_agg({feature}, ','), '') || ']' FROM ("
         "SELECT {select} FROM {table}{where}{order} LIMIT %s OFFSET %s) AS t"
     ).format(feature=feature_json(columns), select=select_list(columns), table=table(record),
              where=where.sql(), order=order_by(keys))
@@ -97,7 +105,7 @@ def page(cur, record, where: Where, columns, keys, limit: int, offset: int) -> t
 
 def one(cur, record, fid: int, columns) -> str | None:
     """Return one feature as JSON text, or None."""
-    cur.execute(sql.SQL("SELECT {}::text FROM {} WHERE fid = %s").format(
+    cur.execute(sql.SQL("SELECT {} FROM {} AS t WHERE fid = %s").format(
         feature_json(columns), table(record)), [int(fid)])
     row = cur.fetchone()
     return row[0] if row else None
