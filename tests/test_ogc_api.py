@@ -235,7 +235,8 @@ def test_layer_outside_its_validity_window_is_unpublished(client, conn):
 
 
 INJECTIONS = ["'; DROP TABLE mapserver.layers; --", "1 OR 1=1", "\" OR \"\"=\"", "%27",
-              "fid); SELECT pg_sleep(10); --", "ml') OR ('1'='1", "\\x00", "ＭＬ", "../../etc/passwd"]
+              "fid); SELECT pg_sleep(10); --", "ml') OR ('1'='1", "\\x00", "ＭＬ",
+              "../../etc/passwd"]
 
 
 @pytest.mark.parametrize("evil", INJECTIONS)

@@ -13,7 +13,8 @@ import requests
 
 def _feature_counts(conn) -> dict:
     with conn.cursor() as cur:
-        cur.execute("SELECT id, feature_count FROM mapserver.layers WHERE version > 0 AND published")
+        cur.execute("SELECT id, feature_count FROM mapserver.layers "
+                    "WHERE version > 0 AND published")
         return dict(cur.fetchall())
 
 
@@ -63,7 +64,8 @@ def test_the_openapi_document_is_valid_openapi_30(live_server):
 def test_schemathesis_finds_no_server_error(live_server):
     pytest.importorskip("schemathesis")
     out = subprocess.run(
-        [str(Path(sys.executable).parent / "st"), "run", live_server + "/ogc/api", "--url", live_server + "/ogc",
+        [str(Path(sys.executable).parent / "st"), "run", live_server + "/ogc/api",
+         "--url", live_server + "/ogc",
          "--checks", "not_a_server_error", "--max-examples", "5", "--phases", "examples,fuzzing",
          "--request-timeout", "20", "--workers", "1",
          "--exclude-path-regex", "download|/collections/(streets|street-lights|parcels)/items$"],
