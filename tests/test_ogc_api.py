@@ -254,3 +254,29 @@ def test_sql_injection_in_every_parameter_is_a_client_error(client, evil):
         if response.status_code != 200:
             assert set(response.get_json()) == OGC_EXCEPTION_KEYS
     assert get_json(client, "/ogc/collections/parcels")["featureCount"] == 13115
+
+
+@pytest.mark.parametrize("url, status", [
+    # Regression: these were 500s (PostgreSQL text cannot hold NUL characters).
+    ("/ogc/collections/parcels/items?ml=%00", 400),
+    ("/ogc/collections/parcels/items?filter=ml%3D'%00'", 400),
+    ("/ogc/collections/%00", 404),
+    ("/ogc/collections/parcels/download.csv?%00=1", 400),
+    # PostgreSQL rejects a LIKE pattern ending in the escape character: the client's 400.
+    ("/ogc/collections/parcels/items?filter=" + quote("address LIKE '\\'"), 400),
+    ("/ogc/collections/parcels/items?filter=" + quote("units * 99999999999 * 99999999999 > 1"),
+     400),
+])
+def test_values_the_database_would_reject_are_client_errors(client, url, status):
+    body = get_json(client, url, status)
+    assert set(body) == OGC_EXCEPTION_KEYS
+
+
+def test_division_by_zero_in_a_filter_matches_nothing(client):
+    assert items(client, "filter=" + quote("units / 0 > 1"))["numberMatched"] == 0
+
+
+def test_last_partial_page_has_no_next_link(client):
+    page = items(client, "limit=10&offset=13110")
+    assert page["numberReturned"] == 5
+    assert "next" not in {link["rel"] for link in page["links"]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
-from ..errors import InvalidParameter
+from ..errors import InvalidParameter, NotFound
 
 LIMIT_DEFAULT = 100
 LIMIT_MAXIMUM = 10_000
@@ -17,6 +17,17 @@ OFFSET_MAXIMUM = 10_000_000
 
 ITEMS_PARAMS = {"f", "bbox", "limit", "offset", "properties", "sortby", "filter",
                 "filter-lang", "filter-crs", "datetime"}
+
+
+def check_no_nul(path: str, args) -> None:
+    """Refuse NUL characters up front: PostgreSQL text cannot hold them (a 500 otherwise)."""
+    if "\x00" in path:
+        raise NotFound("there is no such resource (the path holds a NUL character)",
+                       fix="remove %00 from the address")
+    for key, value in args.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            raise InvalidParameter("a query parameter holds a NUL character",
+                                   fix="remove %00 from the query string")
 
 
 def check_known(names, allowed, field_names=()) -> None:
