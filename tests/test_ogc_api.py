@@ -280,3 +280,25 @@ def test_last_partial_page_has_no_next_link(client):
     page = items(client, "limit=10&offset=13110")
     assert page["numberReturned"] == 5
     assert "next" not in {link["rel"] for link in page["links"]}
+
+
+def test_a_query_past_the_statement_timeout_is_a_503_not_a_hang(settings, demo_city, conn):
+    import dataclasses
+
+    from mapserver import create_app
+
+    quick = create_app(dataclasses.replace(settings, statement_timeout_ms=300)).test_client()
+    with conn.cursor() as cur:
+        cur.execute("SELECT table_name FROM mapserver.layers WHERE id = 'parks'")
+        table = cur.fetchone()[0]
+        # Hold the table so the next read waits on the lock until its time limit.
+        cur.execute(f'LOCK TABLE layers."{table}" IN ACCESS EXCLUSIVE MODE')
+    try:
+        for url in ("/ogc/collections/parks/items", "/ogc/collections/parks/download.geojson",
+                    "/ogc/collections/parks/download.csv"):
+            response = quick.get(url)
+            assert response.status_code == 503, url
+            assert response.get_json()["code"] == "ServiceUnavailable"
+    finally:
+        conn.rollback()
+    assert quick.get("/ogc/collections/parks/items").status_code == 200
