@@ -302,3 +302,16 @@ def test_a_query_past_the_statement_timeout_is_a_503_not_a_hang(settings, demo_c
     finally:
         conn.rollback()
     assert quick.get("/ogc/collections/parks/items").status_code == 200
+
+
+def test_boolean_property_filter_and_cql2_boolean(client, conn):
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FILTER (WHERE led), count(*) FILTER (WHERE NOT led) "
+                    "FROM layers.\"street-lights\"")
+        led, not_led = cur.fetchone()
+    assert led == 5949 and not_led == 0  # the others are unknown (NULL)
+    assert items(client, "limit=1&led=true", "street-lights")["numberMatched"] == led
+    assert items(client, "limit=1&led=false", "street-lights")["numberMatched"] == not_led
+    assert items(client, "limit=1&filter=" + quote("led = TRUE"),
+                 "street-lights")["numberMatched"] == led
+    assert "led" in items(client, "led=maybe", "street-lights", status=400)["description"]
