@@ -92,12 +92,14 @@ def page(cur, record, where: Where, columns, keys, limit: int, offset: int) -> t
     """Return (features as a JSON array text, how many features match) for one page."""
     # A sorted subquery feeds json_agg in its order (PostgreSQL documents this pattern).
     query = sql.SQL(
-        "SELECT '[' || coalesce(string_agg({feature}, ','), '') || ']' FROM ("
+        "SELECT '[' || coalesce(string_agg({feature}, ','), '') || ']', count(*) FROM ("
         "SELECT {select} FROM {table}{where}{order} LIMIT %s OFFSET %s) AS t"
     ).format(feature=feature_json(columns), select=select_list(columns), table=table(record),
              where=where.sql(), order=order_by(keys))
     cur.execute(query, [*where.params, int(limit), int(offset)])
-    features = cur.fetchone()[0]
+    features, returned = cur.fetchone()
+    if 0 < returned < limit or (returned == 0 and offset == 0):
+        return features, offset + returned  # the last page: no need to count
     cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(table(record), where.sql()),
                 where.params)
     return features, cur.fetchone()[0]
