@@ -10,7 +10,9 @@ def create_app(settings=None, **overrides):
     from .admin import api as admin_api
     from .admin import openapi as admin_openapi  # noqa: F401  (adds its route to admin_api)
     from .admin import pages as admin_pages
+    from . import ogc
     from .db import Database
+    from .ogc import catalog
     from .settings import Settings
     from .web import errors, health
 
@@ -27,4 +29,6 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(health.blueprint)
     app.register_blueprint(admin_pages.blueprint)
     app.register_blueprint(admin_api.blueprint)
+    app.register_blueprint(ogc.blueprint)
+    app.register_blueprint(catalog.blueprint)
     return app

@@ -8,9 +8,11 @@ reader sees the old version or the new one, never a mix.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from psycopg2.extras import RealDictCursor
+
+from .errors import NotFound
 
 COLUMNS = ("id, version, table_name, manifest, geometry_type, feature_count, bbox, "
            "source_checksum, loaded_at, load_report, published")
@@ -87,3 +89,36 @@ def history(conn, layer_id: str) -> list[dict]:
             " table_dropped FROM mapserver.layer_versions WHERE layer_id = %s"
             " ORDER BY version DESC", (layer_id,))
         return cur.fetchall()
+
+
+def _in_window(manifest: dict, now: datetime) -> bool:
+    """Return whether `now` lies inside the manifest's valid_from/valid_to window, if any."""
+    for key, inside in (("valid_from", lambda t: now >= t), ("valid_to", lambda t: now < t)):
+        raw = manifest.get(key)
+        if raw:
+            moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            if not inside(moment):
+                return False
+    return True
+
+
+def is_public(record: LayerRecord, now: datetime | None = None) -> bool:
+    """Return whether anybody may see the layer: loaded, published and inside its window."""
+    now = now or datetime.now(UTC)
+    return record.loaded and record.published and _in_window(record.manifest, now)
+
+
+def public_layers(conn) -> list[LayerRecord]:
+    """Return the layers the public may see, ordered by id (the one place that decides)."""
+    return [r for r in list_all(conn, published_only=True) if is_public(r)]
+
+
+def public_layer(conn, layer_id: str) -> LayerRecord:
+    """Return one public layer, or raise NotFound (unknown and unpublished look the same)."""
+    record = get(conn, layer_id) if isinstance(layer_id, str) and len(layer_id) <= 48 else None
+    if record is None or not is_public(record):
+        raise NotFound(f"there is no public collection {layer_id[:48]!r}",
+                       fix="list the collections at /ogc/collections")
+    return record

@@ -23,6 +23,9 @@ SETTINGS_DOC = {
     "MAPSERVER_MAX_UPLOAD_MB": ("200", "largest upload accepted; larger ones get 413 unread"),
     "MAPSERVER_SECURE_COOKIES": ("1", "0 to allow login cookies over plain HTTP (not localhost)"),
     "MAPSERVER_DEBUG": (None, "set to 1: the CLI shows the traceback of an unexpected failure"),
+    "MAPSERVER_PUBLISHER": ("City GIS", "publisher named in the open-data catalogue (DCAT)"),
+    "MAPSERVER_CONTACT_EMAIL": ("opendata@example.org",
+                                "contact point e-mail of the open-data catalogue"),
 }
 
 
@@ -50,6 +53,8 @@ class Settings:
     keep_versions: int = 5
     max_upload_mb: int = 200
     secure_cookies: bool = True
+    publisher: str = "City GIS"
+    contact_email: str = "opendata@example.org"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -71,6 +76,9 @@ class Settings:
             keep_versions=_int(environ, "MAPSERVER_KEEP_VERSIONS", 1),
             max_upload_mb=_int(environ, "MAPSERVER_MAX_UPLOAD_MB", 1),
             secure_cookies=environ.get("MAPSERVER_SECURE_COOKIES", "1") != "0",
+            publisher=environ.get("MAPSERVER_PUBLISHER") or SETTINGS_DOC["MAPSERVER_PUBLISHER"][0],
+            contact_email=(environ.get("MAPSERVER_CONTACT_EMAIL")
+                           or SETTINGS_DOC["MAPSERVER_CONTACT_EMAIL"][0]),
         )
 
     def resolved_database_url(self) -> str:

@@ -1,0 +1,56 @@
+"""The collections: the list, one collection's metadata, and its queryables."""
+
+from __future__ import annotations
+
+from flask import request
+
+from .. import registry
+from ..web import database
+from . import blueprint, counts, describe
+from .params import check_known
+from .respond import JSON, SCHEMA, html_response, json_response, self_links, wants_html
+
+BASIC = {"f"}
+
+
+@blueprint.get("/collections")
+def collections():
+    """List every public collection."""
+    check_known(request.args, BASIC)
+    with database().connection() as conn:
+        layers = registry.public_layers(conn)
+    doc = {"links": self_links("/collections", title="the collections"),
+           "collections": [describe.collection(r) for r in layers]}
+    if wants_html():
+        return html_response("collections.html", doc=doc)
+    return json_response(doc)
+
+
+@blueprint.get("/collections/<collection_id>")
+def collection(collection_id: str):
+    """Describe one public collection, with its downloads and how often each was fetched."""
+    check_known(request.args, BASIC)
+    with database().connection() as conn:
+        record = registry.public_layer(conn, collection_id)
+        downloads = counts.for_layer(conn, record.id)
+    doc = describe.collection(record, full=True)
+    doc["downloads"] = downloads
+    doc["fields"] = [{"name": f["name"], "type": f["type"],
+                      "title": describe.english(f.get("title")) or f["name"],
+                      "description": describe.english(f.get("description"))}
+                     for f in describe.public_fields(record)]
+    if wants_html():
+        return html_response("collection.html", doc=doc)
+    return json_response(doc, JSON)
+
+
+@blueprint.get("/collections/<collection_id>/queryables")
+def queryables(collection_id: str):
+    """Return the JSON Schema of what one may filter and sort on (public fields only)."""
+    check_known(request.args, BASIC)
+    with database().connection() as conn:
+        record = registry.public_layer(conn, collection_id)
+    doc = describe.queryables(record)
+    if wants_html():
+        return html_response("queryables.html", doc=doc)
+    return json_response(doc, SCHEMA)

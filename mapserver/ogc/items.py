@@ -1,0 +1,123 @@
+"""Features of a collection: pages of items with filters, and one feature by id."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import psycopg2
+from flask import Response, request
+
+from .. import registry
+from ..errors import InvalidParameter, NotFound
+from ..web import database
+from . import blueprint, cql, params, query
+from .respond import GEOJSON, HTML, JSON, html_response, link, request_url_with, url, wants_html
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+def _filters(record, args) -> tuple[query.Where, list[str], list]:
+    """Parse every filtering parameter into a WHERE clause; return it, columns, sort keys."""
+    types = query.public_types(record)
+    public = list(types)
+    params.check_known(args, params.ITEMS_PARAMS, public)
+    where = query.Where()
+    query.bbox_clause(where, params.parse_bbox(args.get("bbox")))
+    params.parse_datetime(args.get("datetime"))
+    for name in public:
+        if name in args:
+            query.equals_clause(where, name, params.parse_value(args[name], types[name], name))
+    lang = args.get("filter-lang", "cql2-text")
+    if lang != "cql2-text":
+        raise InvalidParameter(f"filter-lang={lang[:32]!r} is not supported",
+                               fix="use filter-lang=cql2-text (or leave it out)")
+    crs = args.get("filter-crs", CRS84)
+    if crs != CRS84:
+        raise InvalidParameter("filter-crs must be CRS84", fix=f"use filter-crs={CRS84}")
+    if args.get("filter"):
+        clause, values = cql.translate(args["filter"], types)
+        where.add(clause, values)
+    columns = params.parse_properties(args.get("properties"), public)
+    keys = params.parse_sortby(args.get("sortby"), public)
+    return where, columns, keys
+
+
+def _run(action):
+    """Run a query built from client input; a value PostGIS rejects is the client's 400."""
+    try:
+        return action()
+    except (psycopg2.DataError, psycopg2.errors.InternalError_) as exc:
+        raise InvalidParameter("the filter cannot be evaluated on this data (a value is out of "
+                               "range or a geometry is invalid)",
+                               fix="check the filter's values and geometries") from exc
+
+
+@blueprint.get("/collections/<collection_id>/items")
+def items(collection_id: str):
+    """Return one page of a collection's features as GeoJSON (or HTML)."""
+    args = request.args
+    html = wants_html(("json", "geojson", "html"))
+    limit = params.parse_limit(args.get("limit"))
+    offset = params.parse_offset(args.get("offset"))
+    with database().connection() as conn:
+        record = registry.public_layer(conn, collection_id)
+        where, columns, keys = _filters(record, args)
+        with conn.cursor() as cur:
+            features, matched = _run(lambda: query.page(cur, record, where, columns, keys,
+                                                        limit, offset))
+    returned = max(0, min(limit, matched - offset))
+    fmt = "html" if html else "json"
+    links = [
+        link(request_url_with(f=fmt), "self", HTML if html else GEOJSON, "this page"),
+        link(request_url_with(f="html" if not html else "json"), "alternate",
+             GEOJSON if html else HTML, "this page in the other format"),
+        link(url(f"/collections/{record.id}"), "collection", JSON, "the collection"),
+    ]
+    if offset + returned < matched:
+        links.append(link(request_url_with(offset=offset + limit), "next",
+                          HTML if html else GEOJSON, "next page"))
+    if offset > 0:
+        links.append(link(request_url_with(offset=max(0, offset - limit)), "prev",
+                          HTML if html else GEOJSON, "previous page"))
+    stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    head = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,
+            "timeStamp": stamp, "links": links}
+    if html:
+        return html_response("items.html", doc=head, features=json.loads(features),
+                             columns=columns, record=record)
+    # The features are already JSON text from PostGIS: splice, do not parse and re-dump.
+    body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + features + "}"
+    return Response(body, mimetype=GEOJSON)
+
+
+@blueprint.get("/collections/<collection_id>/items/<feature_id>")
+def item(collection_id: str, feature_id: str):
+    """Return one feature by its id."""
+    args = request.args
+    params.check_known(args, {"f", "properties"})
+    html = wants_html(("json", "geojson", "html"))
+    with database().connection() as conn:
+        record = registry.public_layer(conn, collection_id)
+        public = list(query.public_types(record))
+        columns = params.parse_properties(args.get("properties"), public)
+        if not feature_id.isascii() or not feature_id.isdigit() or len(feature_id) > 18:
+            raise NotFound(f"collection {record.id!r} has no feature {feature_id[:32]!r}",
+                           fix="feature ids are whole numbers; take them from the items")
+        with conn.cursor() as cur:
+            text = query.one(cur, record, int(feature_id), columns)
+    if text is None:
+        raise NotFound(f"collection {record.id!r} has no feature {feature_id}",
+                       fix="take feature ids from the items")
+    feature = json.loads(text)
+    path = f"/collections/{record.id}/items/{feature_id}"
+    feature["links"] = [
+        link(url(path, f="html" if html else "json"), "self", HTML if html else GEOJSON,
+             "this feature"),
+        link(url(path, f="json" if html else "html"), "alternate", GEOJSON if html else HTML,
+             "this feature in the other format"),
+        link(url(f"/collections/{record.id}"), "collection", JSON, "the collection"),
+    ]
+    if html:
+        return html_response("item.html", doc=feature, record=record, columns=columns)
+    return Response(json.dumps(feature, ensure_ascii=False), mimetype=GEOJSON)
