@@ -8,9 +8,11 @@ reader sees the old version or the new one, never a mix.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from psycopg2.extras import RealDictCursor
+
+from .errors import NotFound
 
 COLUMNS = ("id, version, table_name, manifest, geometry_type, feature_count, bbox, "
            "source_checksum, loaded_at, load_report, published")
@@ -87,3 +89,37 @@ def history(conn, layer_id: str) -> list[dict]:
             " table_dropped FROM mapserver.layer_versions WHERE layer_id = %s"
             " ORDER BY version DESC", (layer_id,))
         return cur.fetchall()
+
+
+def is_public(record: LayerRecord, now: datetime | None = None) -> bool:
+    """Return whether anybody may see a layer: loaded, published and inside its validity window.
+
+    A manifest may bound a layer in time with `valid_from` / `valid_to` (ISO date-times);
+    outside that window the layer is treated exactly like an unpublished one.
+    """
+    if not (record.published and record.loaded):
+        return False
+    now = now or datetime.now(UTC)
+    start, end = (_instant(record.manifest.get(k)) for k in ("valid_from", "valid_to"))
+    return (start is None or start <= now) and (end is None or now < end)
+
+
+def _instant(text) -> datetime | None:
+    if not text:
+        return None
+    value = datetime.fromisoformat(str(text))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def public_layer(conn, layer_id: str) -> LayerRecord:
+    """Return a layer anybody may see, or raise NotFound (unknown, draft and expired alike)."""
+    record = get(conn, layer_id) if isinstance(layer_id, str) and len(layer_id) <= 48 else None
+    if record is None or not is_public(record):
+        shown = str(layer_id)[:48]
+        raise NotFound(f"no published layer '{shown}'", fix="see /layers for the layer ids")
+    return record
+
+
+def public_layers(conn) -> list[LayerRecord]:
+    """Return every layer anybody may see, ordered by id."""
+    return [r for r in list_all(conn, published_only=True) if is_public(r)]

@@ -20,6 +20,8 @@ SETTINGS_DOC = {
     "MAPSERVER_STATEMENT_TIMEOUT_MS": ("10000", "longest a web request's query may run"),
     "MAPSERVER_POOL_SIZE": ("8", "database connections per web worker"),
     "MAPSERVER_KEEP_VERSIONS": ("5", "loaded versions of a layer kept for rollback"),
+    "MAPSERVER_TILE_CACHE_DIR": ("tiles/cache", "disk cache of vector tiles, relative to the "
+                                 "home; a front web server may serve it directly"),
 }
 
 
@@ -45,6 +47,7 @@ class Settings:
     statement_timeout_ms: int = 10000
     pool_size: int = 8
     keep_versions: int = 5
+    tile_cache_dir: Path | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -64,7 +67,13 @@ class Settings:
             statement_timeout_ms=_int(environ, "MAPSERVER_STATEMENT_TIMEOUT_MS", 100),
             pool_size=_int(environ, "MAPSERVER_POOL_SIZE", 1),
             keep_versions=_int(environ, "MAPSERVER_KEEP_VERSIONS", 1),
+            tile_cache_dir=home / environ.get("MAPSERVER_TILE_CACHE_DIR", "tiles/cache"),
         )
+
+    @property
+    def tiles_cache(self) -> Path:
+        """Return the folder of the tile cache (MAPSERVER_TILE_CACHE_DIR)."""
+        return self.tile_cache_dir or self.home / "tiles" / "cache"
 
     def resolved_database_url(self) -> str:
         """Return DATABASE_URL, or the URL of the project's own cluster."""

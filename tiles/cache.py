@@ -1,0 +1,127 @@
+"""A disk cache of rendered tiles, keyed by layer version, safe across worker processes.
+
+Layout: ``<root>/<layers>/<version>/<z>/<x>/<y>.mvt`` where ``<layers>`` is a layer
+id (or several joined by commas, for a composite tile) and ``<version>`` the layer's
+version (``3``, or ``3-7-1`` for a composite).  Loading a new version changes the
+path, so old tiles become unreachable at once; nothing has to be deleted in time.
+Because the path holds only what the URL holds (the tile URLs of TileJSON carry
+``?v=<version>``), a front web server can serve hits itself, e.g. nginx:
+``try_files /cache/$layers/$arg_v/$z/$x/$y.mvt @mapserver;``.
+
+An empty tile is stored as an empty file.  Tiles are written to a temporary file
+and renamed over the final name (``os.replace``), so a reader sees a whole tile
+or none.  Concurrent requests for the same missing tile render it once: the
+renderer holds an exclusive ``flock`` on one of ``LOCK_BUCKETS`` lock files chosen
+by the tile's path, which works between threads and between gunicorn workers
+(each open() has its own lock); the others wait, then read the file it wrote.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import secrets
+import shutil
+import threading
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+LOCK_BUCKETS = 1024
+_KEY = re.compile(r"[a-z0-9][a-z0-9,-]{0,600}")
+_VERSION = re.compile(r"[0-9][0-9-]{0,200}")
+
+
+class TileCache:
+    """Tiles on disk under one root folder."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._counter_lock = threading.Lock()
+        # How many tiles this process rendered (tests and the log read it).
+        self.renders = 0
+
+    def path(self, key: str, version: str, z: int, x: int, y: int) -> Path:
+        """Return where tile z/x/y of `key` at `version` is stored."""
+        if not _KEY.fullmatch(key) or not _VERSION.fullmatch(str(version)):
+            raise ValueError(f"bad tile cache key {key!r} / {version!r}")
+        return self.root / key / str(version) / str(int(z)) / str(int(x)) / f"{int(y)}.mvt"
+
+    def read(self, key: str, version: str, z: int, x: int, y: int) -> bytes | None:
+        """Return the cached tile, or None when it is not cached."""
+        return _read(self.path(key, version, z, x, y))
+
+    def get_or_render(self, key: str, version: str, z: int, x: int, y: int,
+                      render: Callable[[], bytes]) -> tuple[bytes, bool]:
+        """Return (tile, was_cached): the stored tile, or render it once and store it."""
+        target = self.path(key, version, z, x, y)
+        data = _read(target)
+        if data is not None:
+            return data, True
+        with self._lock(target):
+            data = _read(target)   # another worker may have written it while we waited
+            if data is not None:
+                return data, True
+            data = render()
+            with self._counter_lock:
+                self.renders += 1
+            _write_atomically(target, data)
+            return data, False
+
+    def _lock(self, target: Path):
+        bucket = zlib.crc32(str(target.relative_to(self.root)).encode()) % LOCK_BUCKETS
+        folder = self.root / ".locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        return _FileLock(folder / f"{bucket:04d}.lock")
+
+    def drop_other_versions(self, key: str, version: str) -> list[str]:
+        """Delete the cached tiles of `key` at every version but `version`; return those."""
+        folder = self.root / key
+        dropped = []
+        if folder.is_dir():
+            for child in folder.iterdir():
+                if child.is_dir() and child.name != str(version):
+                    shutil.rmtree(child, ignore_errors=True)
+                    dropped.append(child.name)
+        return dropped
+
+
+class _FileLock:
+    """An exclusive flock held for the `with` block; the lock file itself is kept."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fd: int | None = None
+
+    def __enter__(self):
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
