@@ -80,7 +80,7 @@ def _tile_response(ids: list[str], z, x, y) -> Response:
             key, version, z, x, y, lambda: render_tile(conn, records, z, x, y))
     headers["X-Tile-Cache"] = "hit" if cached else "miss"
     if not data:
-        return Response(status=204, headers=headers)
+        return Response(status=204, headers=headers, mimetype=metadata.MVT)
     return Response(data, status=200, headers=headers, mimetype=metadata.MVT)
 
 
