@@ -1,0 +1,336 @@
+"""Vector tiles of parcels: mapserver (gunicorn) against TiPg (uvicorn), same database, same tiles.
+
+Both serve the parcels of the same PostGIS with the same public fields, from the
+stored Web Mercator column.  The tiles: ~200 seeded-random tiles covering
+Cambridge at z12-z17.  Parcels start at z14 in its manifest, so the bench
+registers `bench-parcels` (the same table, minzoom 12) so that both servers
+render every tile.  Measured:
+
+* uncached, 8 concurrent clients: tiles/s and p99 latency of each, and ratios;
+* cached (our disk cache; TiPg has none): tiles/s ratio;
+* our uncached time per tile, one client, against the bare ST_AsMVT SQL of the
+  same tiles over one connection (the floor);
+* our time per tile when parcels is grown 10x and 40x by shifted copies (bench-only
+  tables and registry rows, removed afterwards): it should follow features per
+  tile, not layer size.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg2
+import requests
+from common import ROOT, database_url
+
+TIPG_VENV = ROOT / "var" / "bench-tipg"
+N_TILES = 200
+CLIENTS = 8
+WORKERS = 4
+SEED = 20141
+SCALES = (10, 40)
+BENCH_IDS = ["bench-parcels"] + [f"bench-parcels-x{k}" for k in SCALES]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait(url: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=5).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _tipg_python() -> Path:
+    python = TIPG_VENV / "bin" / "python"
+    if not (python.exists() and subprocess.run([str(python), "-c", "import tipg, uvicorn"],
+                                               capture_output=True).returncode == 0):
+        subprocess.run([sys.executable, "-m", "venv", str(TIPG_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "tipg", "uvicorn"],
+                       check=True)
+    return python
+
+
+def _parcels(conn) -> dict:
+    with conn.cursor() as cur:
+        cur.execute("SELECT table_name, manifest, bbox, version, feature_count"
+                    " FROM mapserver.layers"
+                    " WHERE id = 'parcels' AND version > 0")
+        row = cur.fetchone()
+    if row is None:
+        raise RuntimeError("parcels is not loaded: run `make data` first")
+    return {"table": row[0], "manifest": row[1], "bbox": row[2], "version": row[3],
+            "count": row[4]}
+
+
+def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
+    # (This module is itself named `tiles`, so it cannot import the tiles package.)
+    n = 1 << z
+    y = (1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n
+    return int((lon + 180.0) / 360.0 * n), int(y)
+
+
+def tile_range(bbox, z: int) -> tuple[int, int, int, int]:
+    x0, y0 = _tile_xy(bbox[0], bbox[3], z)
+    x1, y1 = _tile_xy(bbox[2], bbox[1], z)
+    return x0, y0, x1, y1
+
+
+def _random_tiles(bbox) -> list[tuple[int, int, int]]:
+    rng = random.Random(SEED)
+    tiles = []
+    while len(tiles) < N_TILES:
+        z = rng.randint(12, 17)
+        x0, y0, x1, y1 = tile_range(bbox, z)
+        tile = (z, rng.randint(x0, x1), rng.randint(y0, y1))
+        if tile not in tiles:
+            tiles.append(tile)
+    return tiles
+
+
+def _register(conn, layer_id: str, table: str, parcels: dict) -> None:
+    manifest = dict(parcels["manifest"], id=layer_id, minzoom=12)
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO mapserver.layers (id, version, table_name, manifest, geometry_type,"
+            " feature_count, bbox, loaded_at, published)"
+            " SELECT %s, 1, %s, %s, 'MultiPolygon', (SELECT count(*) FROM layers.{t}),"
+            " ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)], now(), true"
+            " FROM (SELECT ST_Extent(geom) AS e FROM layers.{t}) s".replace(
+                "{t}", '"' + table.replace('"', '') + '"'),
+            (layer_id, table, json.dumps(manifest)))
+    conn.commit()
+
+
+def _replicate(conn, parcels: dict, factor: int) -> str:
+    """Make layers.bench_parcels_x<factor>: the parcels and factor-1 shifted copies."""
+    table = f"bench_parcels_x{factor}"
+    minx, miny, maxx, maxy = parcels["bbox"]
+    width, height = (maxx - minx) * 1.05, (maxy - miny) * 1.05
+    columns = ["fid"] + [f["name"] for f in parcels["manifest"]["fields"]] + ["geom"]
+    names = ", ".join(f'"{c}"' for c in columns)
+    picks = ", ".join(
+        "p.fid + k * 10000000" if c == "fid" else
+        (f"ST_Translate(p.geom, (k % 8) * {width}, (k / 8) * {height})" if c == "geom"
+         else f'p."{c}"') for c in columns)
+    with conn.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS layers.{table}")
+        cur.execute(f'CREATE TABLE layers.{table} (LIKE layers."{parcels["table"]}" '
+                    "INCLUDING DEFAULTS INCLUDING GENERATED)")
+        cur.execute(f"INSERT INTO layers.{table} ({names}) SELECT {picks} FROM "
+                    f'layers."{parcels["table"]}" p, generate_series(0, {factor - 1}) k')
+        cur.execute(f"ALTER TABLE layers.{table} ADD PRIMARY KEY (fid)")
+        cur.execute(f"CREATE INDEX ON layers.{table} USING gist (geom_3857)")
+        cur.execute(f"CREATE INDEX ON layers.{table} USING gist (geom)")
+        cur.execute(f"ANALYZE layers.{table}")
+    conn.commit()
+    return table
+
+
+def _cleanup(conn) -> None:
+    conn.rollback()
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM mapserver.layers WHERE id = ANY(%s)", (BENCH_IDS,))
+        for k in SCALES:
+            cur.execute(f"DROP TABLE IF EXISTS layers.bench_parcels_x{k}")
+    conn.commit()
+
+
+def _fetch_all(urls: list[str], clients: int) -> tuple[float, list[float], set[int]]:
+    """Fetch every URL with `clients` concurrent sessions; return (wall s, latencies, codes)."""
+    sessions = [requests.Session() for _ in range(clients)]
+    codes: set[int] = set()
+
+    def one(item):
+        index, url = item
+        session = sessions[index % clients]
+        started = time.perf_counter()
+        response = session.get(url, timeout=120)
+        _ = response.content
+        codes.add(response.status_code)
+        return time.perf_counter() - started
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        latencies = list(pool.map(one, enumerate(urls)))
+    return time.perf_counter() - started, latencies, codes
+
+
+def _p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98]
+
+
+def _bare_sql_times(conn, table: str, fields: list[str], tiles) -> list[float]:
+    """Time the plain ST_AsMVT pattern of the same tiles over one connection (the floor)."""
+    columns = ", ".join(f'"{f}"' for f in fields)
+    times = []
+    with conn.cursor() as cur:
+        for z, x, y in tiles:
+            started = time.perf_counter()
+            cur.execute(
+                f"SELECT ST_AsMVT(q, 'parcels', 4096, 'geom', 'fid') FROM (SELECT fid, {columns},"
+                " ST_AsMVTGeom(geom_3857, ST_TileEnvelope(%s, %s, %s), 4096, 64, true) AS geom"
+                f' FROM layers."{table}" WHERE geom_3857 && ST_TileEnvelope(%s, %s, %s,'
+                " margin => 64/4096.0)) q", (z, x, y, z, x, y))
+            cur.fetchone()
+            times.append(time.perf_counter() - started)
+    conn.rollback()
+    return times
+
+
+def _sequential(urls: list[str]) -> list[float]:
+    session = requests.Session()
+    times = []
+    for url in urls:
+        started = time.perf_counter()
+        response = session.get(url, timeout=120)
+        _ = response.content
+        if response.status_code >= 400:
+            raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def _start_ours(url: str, cache_dir: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=url, MAPSERVER_HOME=str(ROOT),
+               MAPSERVER_TILE_CACHE_DIR=str(cache_dir))
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(WORKERS),
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "mapserver:create_app()"],
+        cwd=ROOT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    _wait(base + "/healthz")
+    return process, base
+
+
+def _start_tipg(url: str) -> tuple[subprocess.Popen, str]:
+    python = _tipg_python()
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=url, TIPG_DB_SCHEMAS='["layers"]',
+               TIPG_MAX_FEATURES_PER_TILE="20000")
+    process = subprocess.Popen(
+        [str(python), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(WORKERS), "--log-level", "warning"],
+        cwd=tempfile.gettempdir(), env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    _wait(base + "/collections/layers.parcels", 180)
+    return process, base
+
+
+def run() -> list[str]:
+    """Run the tile benchmark and return the printed lines."""
+    url = database_url()
+    conn = psycopg2.connect(url)
+    parcels = _parcels(conn)
+    fields = [f["name"] for f in parcels["manifest"]["fields"] if f["visibility"] == "public"]
+    tiles = _random_tiles(parcels["bbox"])
+    cache_dir = Path(tempfile.mkdtemp(prefix="bench-tiles-"))
+    lines = [f"{len(tiles)} random tiles z12-z17 over Cambridge parcels "
+             f"({sum(1 for t in tiles if t[0] < 14)} below z14); "
+             f"servers: gunicorn {WORKERS} workers vs uvicorn {WORKERS} workers, "
+             f"{CLIENTS} concurrent clients"]
+    ours = tipg = None
+    try:
+        _cleanup(conn)
+        _register(conn, "bench-parcels", parcels["table"], parcels)
+        _bare_sql_times(conn, parcels["table"], fields, tiles)          # warm the buffers
+        ours, our_base = _start_ours(url, cache_dir)
+        tipg, tipg_base = _start_tipg(url)
+        props = ",".join(fields)
+        our_urls = [f"{our_base}/tiles/bench-parcels/{z}/{x}/{y}.mvt" for z, x, y in tiles]
+        tipg_urls = [f"{tipg_base}/collections/layers.parcels/tiles/WebMercatorQuad/{z}/{x}/{y}"
+                     f"?geom-column=geom_3857&properties={props}" for z, x, y in tiles]
+        # Warm both servers (connections, imports) on tiles outside the list.
+        _fetch_all([f"{our_base}/tiles/bench-parcels/18/0/0.mvt"] * CLIENTS * 2, CLIENTS)
+        _fetch_all([tipg_urls[0].replace(f"/{tiles[0][0]}/", "/18/", 1)] * CLIENTS * 2,
+                   CLIENTS)
+
+        our_wall, our_lat, codes = _fetch_all(our_urls, CLIENTS)
+        tipg_wall, tipg_lat, tipg_codes = _fetch_all(tipg_urls, CLIENTS)
+        if max(codes | tipg_codes) >= 400:
+            raise RuntimeError(f"errors: mapserver {codes}, tipg {tipg_codes}")
+        our_rate, tipg_rate = len(tiles) / our_wall, len(tiles) / tipg_wall
+        lines.append(f"uncached, {CLIENTS} clients: mapserver {our_rate:.1f} tiles/s "
+                     f"(p99 {_p99(our_lat) * 1000:.0f} ms), TiPg {tipg_rate:.1f} tiles/s "
+                     f"(p99 {_p99(tipg_lat) * 1000:.0f} ms); throughput ratio "
+                     f"{our_rate / tipg_rate:.2f}x, p99 ratio "
+                     f"{_p99(our_lat) / _p99(tipg_lat):.2f}x (lower is better)")
+
+        cached_wall, cached_lat, _ = _fetch_all(our_urls * 3, CLIENTS)
+        tipg2_wall, _, _ = _fetch_all(tipg_urls, CLIENTS)
+        cached_rate, tipg2_rate = 3 * len(tiles) / cached_wall, len(tiles) / tipg2_wall
+        lines.append(f"cached, {CLIENTS} clients: mapserver {cached_rate:.0f} tiles/s "
+                     f"(p99 {_p99(cached_lat) * 1000:.1f} ms), TiPg (no cache) "
+                     f"{tipg2_rate:.1f} tiles/s; ratio {cached_rate / tipg2_rate:.1f}x")
+
+        shutil.rmtree(cache_dir / "bench-parcels", ignore_errors=True)
+        ours_seq = _sequential(our_urls)
+        bare = _bare_sql_times(conn, parcels["table"], fields, tiles)
+        lines.append(f"uncached, 1 client: mapserver {statistics.mean(ours_seq) * 1000:.2f} "
+                     f"ms/tile (median {statistics.median(ours_seq) * 1000:.2f}), bare ST_AsMVT "
+                     f"SQL {statistics.mean(bare) * 1000:.2f} ms/tile (median "
+                     f"{statistics.median(bare) * 1000:.2f}); ratio "
+                     f"{sum(ours_seq) / sum(bare):.2f}x of the floor")
+        high = [i for i, t in enumerate(tiles) if t[0] >= 14]
+        lines.append(f"  z14-z17 only ({len(high)} tiles): mapserver "
+                     f"{sum(ours_seq[i] for i in high) / len(high) * 1000:.2f} ms/tile, bare "
+                     f"{sum(bare[i] for i in high) / len(high) * 1000:.2f} ms/tile; ratio "
+                     f"{sum(ours_seq[i] for i in high) / sum(bare[i] for i in high):.2f}x")
+
+        base_time = statistics.mean(ours_seq)
+        for factor in SCALES:
+            table = _replicate(conn, parcels, factor)
+            layer_id = f"bench-parcels-x{factor}"
+            _register(conn, layer_id, table, parcels)
+            _bare_sql_times(conn, table, fields, tiles)                     # warm
+            grown = _sequential([u.replace("/bench-parcels/", f"/{layer_id}/")
+                                 for u in our_urls])
+            lines.append(f"parcels x{factor} ({parcels['count'] * factor:,} features): mapserver "
+                         f"{statistics.mean(grown) * 1000:.2f} ms/tile uncached vs "
+                         f"{base_time * 1000:.2f} at x1; ratio "
+                         f"{statistics.mean(grown) / base_time:.2f}x")
+    finally:
+        for process in (ours, tipg):
+            if process is not None:
+                _stop(process)
+        _cleanup(conn)
+        conn.close()
+        shutil.rmtree(cache_dir, ignore_errors=True)
+    return lines
+
+
+if __name__ == "__main__":
+    for printed in run():
+        print(printed)
