@@ -67,6 +67,7 @@ def test_second_request_is_served_from_the_file_on_disk(client, app):
     second = client.get(url)
     assert second.headers["X-Tile-Cache"] == "hit"
     assert second.data == other
+    stored.write_bytes(first.data)   # leave the cache true for the other tests
 
 
 def test_a_new_layer_version_makes_old_tiles_unreachable(client, app, database_url, tmp_path):
@@ -186,7 +187,7 @@ def test_seed_command_fills_the_cache(cli_env, settings, client):
     bbox = next(layer["bbox"] for layer in client.get("/layers").get_json()["layers"]
                 if layer["id"] == "streets")
     folder = settings.tiles_cache / "streets" / str(version)
-    stored = list(folder.glob("1[23]/*/*.mvt"))
+    stored = list(folder.glob("1[23]/*/*.mvt")) + list(folder.glob("1[23]/*/*.empty"))
     assert len(stored) == count_tiles(bbox, [12, 13]) > 4
     assert f"{len(stored)} tiles" in done.stdout
     z, x, y = _tile(13)
@@ -226,3 +227,14 @@ def test_pmtiles_export_reads_back(cli_env, tmp_path):
         assert sorted(layers) == ["parcels", "streets"]
         for feature in layers["parcels"]["features"]:
             assert "editor" not in feature["properties"]
+
+
+def test_empty_tiles_leave_no_mvt_file_for_a_front_server(client, app):
+    response = client.get("/tiles/streets/16/20000/24000.mvt")   # the Atlantic
+    assert response.status_code == 204
+    version = response.headers["ETag"].split("@")[1].split("/")[0]
+    folder = _cache_root(app) / "streets" / version / "16" / "20000"
+    assert not (folder / "24000.mvt").exists()
+    assert (folder / "24000.empty").exists()
+    again = client.get("/tiles/streets/16/20000/24000.mvt")
+    assert again.status_code == 204 and again.headers["X-Tile-Cache"] == "hit"

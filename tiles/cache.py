@@ -8,7 +8,9 @@ Because the path holds only what the URL holds (the tile URLs of TileJSON carry
 ``?v=<version>``), a front web server can serve hits itself, e.g. nginx:
 ``try_files /cache/$layers/$arg_v/$z/$x/$y.mvt @mapserver;``.
 
-An empty tile is stored as an empty file.  Tiles are written to a temporary file
+An empty tile is stored as an empty ``<y>.empty`` marker instead, so a front server
+finds no ``.mvt`` and passes the request on: empty tiles are answered by the
+server the same way (204) whether cached or not.  Tiles are written to a temporary file
 and renamed over the final name (``os.replace``), so a reader sees a whole tile
 or none.  Concurrent requests for the same missing tile render it once: the
 renderer holds an exclusive ``flock`` on one of ``LOCK_BUCKETS`` lock files chosen
@@ -49,24 +51,24 @@ class TileCache:
         return self.root / key / str(version) / str(int(z)) / str(int(x)) / f"{int(y)}.mvt"
 
     def read(self, key: str, version: str, z: int, x: int, y: int) -> bytes | None:
-        """Return the cached tile, or None when it is not cached."""
-        return _read(self.path(key, version, z, x, y))
+        """Return the cached tile (b'' for an empty one), or None when it is not cached."""
+        return _read_tile(self.path(key, version, z, x, y))
 
     def get_or_render(self, key: str, version: str, z: int, x: int, y: int,
                       render: Callable[[], bytes]) -> tuple[bytes, bool]:
         """Return (tile, was_cached): the stored tile, or render it once and store it."""
         target = self.path(key, version, z, x, y)
-        data = _read(target)
+        data = _read_tile(target)
         if data is not None:
             return data, True
         with self._lock(target):
-            data = _read(target)   # another worker may have written it while we waited
+            data = _read_tile(target)   # another worker may have written it while we waited
             if data is not None:
                 return data, True
             data = render()
             with self._counter_lock:
                 self.renders += 1
-            _write_atomically(target, data)
+            _write_atomically(target if data else target.with_suffix(".empty"), data)
             return data, False
 
     def _lock(self, target: Path):
@@ -113,6 +115,13 @@ def _read(path: Path) -> bytes | None:
             return handle.read()
     except FileNotFoundError:
         return None
+
+
+def _read_tile(path: Path) -> bytes | None:
+    data = _read(path)
+    if data is None and path.with_suffix(".empty").exists():
+        return b""
+    return data
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
