@@ -3,7 +3,8 @@
 Layout: ``<root>/<layers>/<version>/<z>/<x>/<y>.mvt`` where ``<layers>`` is a layer
 id (or several joined by commas, for a composite tile) and ``<version>`` the layer's
 version (``3``, or ``3-7-1`` for a composite).  Loading a new version changes the
-path, so old tiles become unreachable at once; nothing has to be deleted in time.
+path, so old tiles become unreachable at once; the first tile written for a new
+version also deletes the older versions' folders, so a front server cannot serve them.
 Because the path holds only what the URL holds (the tile URLs of TileJSON carry
 ``?v=<version>``), a front web server can serve hits itself, e.g. nginx:
 ``try_files /cache/$layers/$arg_v/$z/$x/$y.mvt @mapserver;``.
@@ -68,7 +69,12 @@ class TileCache:
             data = render()
             with self._counter_lock:
                 self.renders += 1
+            first_of_version = not (self.root / key / str(version)).exists()
             _write_atomically(target if data else target.with_suffix(".empty"), data)
+            if first_of_version:
+                # A new version is served: remove the old tiles so that a front server
+                # reading the folders cannot serve them either.
+                self.drop_other_versions(key, version)
             return data, False
 
     def _lock(self, target: Path):
