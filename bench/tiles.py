@@ -20,7 +20,6 @@ from __future__ import annotations
 import http.client
 import json
 import math
-import multiprocessing
 import os
 import random
 import shutil
@@ -43,6 +42,7 @@ N_TILES = 200
 CLIENTS = 8
 WORKERS = 4
 SEED = 20141
+ROUNDS = 3
 SCALES = (10, 40)
 BENCH_IDS = ["bench-parcels"] + [f"bench-parcels-x{k}" for k in SCALES]
 
@@ -190,20 +190,40 @@ def _fetch_chunk(urls: list[str]) -> tuple[list[float], set[int]]:
 
 
 def _fetch_all(urls: list[str], clients: int) -> tuple[float, list[float], set[int]]:
-    """Fetch every URL with `clients` client processes; return (wall s, latencies, codes).
+    """Fetch every URL with `clients` parallel transfers; return (wall s, latencies, codes).
 
-    Processes, not threads: a Python client in one process tops out near the
-    rate of a cached tile server and would measure itself.
+    The client is curl (C, --parallel): a Python client tops out near the rate of a
+    cached tile server on two cores and would measure itself.
     """
-    chunks = [urls[i::clients] for i in range(clients)]
-    with multiprocessing.get_context("fork").Pool(clients) as pool:
-        pool.map(abs, range(clients))                 # start the processes first
+    with tempfile.NamedTemporaryFile("w", suffix=".curl", delete=False) as config:
+        for url in urls:
+            config.write(f'url = "{url}"\noutput = "/dev/null"\n')
+    try:
         started = time.perf_counter()
-        results = pool.map(_fetch_chunk, chunks)
+        done = subprocess.run(
+            ["curl", "-s", "--parallel", "--parallel-immediate", "--parallel-max",
+             str(clients), "-K", config.name, "-w", "%{http_code} %{time_total}\n"],
+            capture_output=True, text=True, timeout=1200)
         wall = time.perf_counter() - started
-    latencies = [t for chunk, _ in results for t in chunk]
-    codes = set().union(*(c for _, c in results))
-    return wall, latencies, codes
+    finally:
+        os.unlink(config.name)
+    rows = [line.split() for line in done.stdout.splitlines() if line.strip()]
+    if len(rows) != len(urls):
+        raise RuntimeError(f"curl answered {len(rows)} of {len(urls)}: {done.stderr[:200]}")
+    return wall, [float(t) for _, t in rows], {int(c) for c, _ in rows}
+
+
+def _rate(urls: list[str], runs) -> tuple[float, float]:
+    """Fetch the URLs with CLIENTS processes; return (tiles/s, p99 s), failing on errors."""
+    wall, latencies, codes = _fetch_all(urls, CLIENTS)
+    if not codes or max(codes) >= 400:
+        raise RuntimeError(f"tile requests failed: {sorted(codes)}")
+    return len(urls) / wall, _p99(latencies)
+
+
+def _best(results: list[tuple[float, float]]) -> tuple[float, float]:
+    """Return the (rate, p99) of the round with the highest rate."""
+    return max(results)
 
 
 def _p99(values: list[float]) -> float:
@@ -313,6 +333,7 @@ def run() -> list[str]:
     fields = [f["name"] for f in parcels["manifest"]["fields"] if f["visibility"] == "public"]
     tiles = _random_tiles(parcels["bbox"])
     cache_dir = Path(tempfile.mkdtemp(prefix="bench-tiles-"))
+    cache_dir.chmod(0o755)   # nginx's workers (user nobody) read it
     lines = [f"{len(tiles)} random tiles z12-z17 over Cambridge parcels "
              f"({sum(1 for t in tiles if t[0] < 14)} below z14); "
              f"servers: gunicorn {WORKERS} workers vs uvicorn {WORKERS} workers, "
@@ -333,47 +354,52 @@ def run() -> list[str]:
         _fetch_all([tipg_urls[0].replace(f"/{tiles[0][0]}/", "/18/", 1)] * CLIENTS * 2,
                    CLIENTS)
 
-        our_wall, our_lat, codes = _fetch_all(our_urls, CLIENTS)
-        tipg_wall, tipg_lat, tipg_codes = _fetch_all(tipg_urls, CLIENTS)
-        if max(codes | tipg_codes) >= 400 or not codes or not tipg_codes:
-            raise RuntimeError(f"errors: mapserver {codes}, tipg {tipg_codes}")
-        our_rate, tipg_rate = len(tiles) / our_wall, len(tiles) / tipg_wall
-        lines.append(f"uncached, {CLIENTS} clients: mapserver {our_rate:.1f} tiles/s "
-                     f"(p99 {_p99(our_lat) * 1000:.0f} ms), TiPg {tipg_rate:.1f} tiles/s "
-                     f"(p99 {_p99(tipg_lat) * 1000:.0f} ms); throughput ratio "
-                     f"{our_rate / tipg_rate:.2f}x, p99 ratio "
-                     f"{_p99(our_lat) / _p99(tipg_lat):.2f}x (lower is better)")
-
-        tipg2_wall, _, _ = _fetch_all(tipg_urls, CLIENTS)
-        tipg2_rate = len(tiles) / tipg2_wall
-        cached_wall, cached_lat, _ = _fetch_all(our_urls * 3, CLIENTS)
-        cached_rate = 3 * len(tiles) / cached_wall
-        lines.append(f"cached, served by the app, {CLIENTS} clients: mapserver "
-                     f"{cached_rate:.0f} tiles/s (p99 {_p99(cached_lat) * 1000:.1f} ms), TiPg "
-                     f"(no cache) {tipg2_rate:.1f} tiles/s; ratio {cached_rate / tipg2_rate:.1f}x")
+        # The machine is shared: every figure is the best of ROUNDS rounds, ours and
+        # TiPg's measured alternately so that both see the same background load.
         front = _start_nginx(our_base, cache_dir)
-        if front is None:
-            lines.append("cached behind nginx: skipped (nginx is not installed)")
-        else:
-            nginx, front_base = front
-            try:
-                versioned = [f"{front_base}/tiles/bench-parcels/{z}/{x}/{y}.mvt?v=1"
-                             for z, x, y in tiles]
-                nginx_wall, nginx_lat, nginx_codes = _fetch_all(versioned * 10, CLIENTS)
-            finally:
-                _stop(nginx)
-            nginx_rate = 10 * len(tiles) / nginx_wall
+        versioned = ([f"{front[1]}/tiles/bench-parcels/{z}/{x}/{y}.mvt?v=1"
+                      for z, x, y in tiles] if front else [])
+        runs: dict[str, list] = {"ours": [], "tipg": [], "cached": [], "nginx": []}
+        seq_ours, seq_bare = [], []
+        try:
+            for _ in range(ROUNDS):
+                shutil.rmtree(cache_dir / "bench-parcels", ignore_errors=True)
+                runs["ours"].append(_rate(our_urls, runs))
+                runs["tipg"].append(_rate(tipg_urls, runs))
+                runs["cached"].append(_rate(our_urls * 3, runs))
+                if front:
+                    runs["nginx"].append(_rate(versioned * 10, runs))
+                shutil.rmtree(cache_dir / "bench-parcels", ignore_errors=True)
+                seq_ours.append(_sequential(our_urls))
+                seq_bare.append(_bare_sql_times(conn, parcels["table"], fields, tiles))
+        finally:
+            if front:
+                _stop(front[0])
+        (our_rate, our_p99), (tipg_rate, tipg_p99) = _best(runs["ours"]), _best(runs["tipg"])
+        lines.append(f"uncached, {CLIENTS} clients: mapserver {our_rate:.1f} tiles/s "
+                     f"(p99 {our_p99 * 1000:.0f} ms), TiPg {tipg_rate:.1f} tiles/s "
+                     f"(p99 {tipg_p99 * 1000:.0f} ms); throughput ratio "
+                     f"{our_rate / tipg_rate:.2f}x, p99 ratio {our_p99 / tipg_p99:.2f}x "
+                     "(lower is better)")
+        cached_rate, cached_p99 = _best(runs["cached"])
+        lines.append(f"cached, served by the app, {CLIENTS} clients: mapserver "
+                     f"{cached_rate:.0f} tiles/s (p99 {cached_p99 * 1000:.1f} ms) vs TiPg "
+                     f"(no cache) {tipg_rate:.1f} tiles/s; ratio {cached_rate / tipg_rate:.1f}x")
+        if front:
+            nginx_rate, nginx_p99 = _best(runs["nginx"])
             lines.append(f"cached, nginx serving tiles/cache (the documented front), "
-                         f"{CLIENTS} clients: mapserver {nginx_rate:.0f} tiles/s (p99 "
-                         f"{_p99(nginx_lat) * 1000:.1f} ms, statuses {sorted(nginx_codes)}), "
-                         f"TiPg {tipg2_rate:.1f} tiles/s; ratio {nginx_rate / tipg2_rate:.1f}x")
+                         f"{CLIENTS} clients: {nginx_rate:.0f} tiles/s (p99 "
+                         f"{nginx_p99 * 1000:.1f} ms) vs TiPg {tipg_rate:.1f} tiles/s; ratio "
+                         f"{nginx_rate / tipg_rate:.1f}x")
+        else:
+            lines.append("cached behind nginx: skipped (nginx is not installed)")
 
-        shutil.rmtree(cache_dir / "bench-parcels", ignore_errors=True)
-        ours_seq = _sequential(our_urls)
-        bare = _bare_sql_times(conn, parcels["table"], fields, tiles)
-        lines.append(f"uncached, 1 client: mapserver {statistics.mean(ours_seq) * 1000:.2f} "
-                     f"ms/tile (median {statistics.median(ours_seq) * 1000:.2f}), bare ST_AsMVT "
-                     f"SQL {statistics.mean(bare) * 1000:.2f} ms/tile (median "
+        ours_seq = [min(t) for t in zip(*seq_ours, strict=True)]
+        bare = [min(t) for t in zip(*seq_bare, strict=True)]
+        lines.append(f"uncached, 1 client, best of {ROUNDS} per tile: mapserver "
+                     f"{statistics.mean(ours_seq) * 1000:.2f} ms/tile (median "
+                     f"{statistics.median(ours_seq) * 1000:.2f}), bare ST_AsMVT SQL "
+                     f"{statistics.mean(bare) * 1000:.2f} ms/tile (median "
                      f"{statistics.median(bare) * 1000:.2f}); ratio "
                      f"{sum(ours_seq) / sum(bare):.2f}x of the floor")
         high = [i for i, t in enumerate(tiles) if t[0] >= 14]
@@ -388,8 +414,12 @@ def run() -> list[str]:
             layer_id = f"bench-parcels-x{factor}"
             _register(conn, layer_id, table, parcels)
             _bare_sql_times(conn, table, fields, tiles)                     # warm
-            grown = _sequential([u.replace("/bench-parcels/", f"/{layer_id}/")
-                                 for u in our_urls])
+            grown_runs = []
+            for _ in range(ROUNDS):
+                shutil.rmtree(cache_dir / layer_id, ignore_errors=True)
+                grown_runs.append(_sequential([u.replace("/bench-parcels/", f"/{layer_id}/")
+                                               for u in our_urls]))
+            grown = [min(t) for t in zip(*grown_runs, strict=True)]
             lines.append(f"parcels x{factor} ({parcels['count'] * factor:,} features): mapserver "
                          f"{statistics.mean(grown) * 1000:.2f} ms/tile uncached vs "
                          f"{base_time * 1000:.2f} at x1; ratio "
