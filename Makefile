@@ -44,6 +44,7 @@ run: data
 		--access-logfile - 'mapserver:create_app()'
 
 test: $(STAMP_SYSTEM) $(STAMP_VENV)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 bench: data

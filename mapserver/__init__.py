@@ -7,19 +7,26 @@ def create_app(settings=None, **overrides):
     """Build the Flask application; nothing touches the database until a request needs it."""
     from flask import Flask
 
+    from .admin import api as admin_api
+    from .admin import openapi as admin_openapi  # noqa: F401  (adds its route to admin_api)
+    from .admin import pages as admin_pages
     from .db import Database
     from .settings import Settings
     from .web import errors, health
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
-    app.config.update(JSON_SORT_KEYS=False, **overrides)
+    app.config.update(JSON_SORT_KEYS=False,
+                      MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024)
+    app.config.update(overrides)
     app.extensions["mapserver.settings"] = settings
     app.extensions["mapserver.db"] = Database(
         settings.resolved_database_url(), pool_size=settings.pool_size,
         statement_timeout_ms=settings.statement_timeout_ms)
     errors.init_app(app)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(admin_pages.blueprint)
+    app.register_blueprint(admin_api.blueprint)
     from .web import tiles
 
     app.register_blueprint(tiles.blueprint)

@@ -7,6 +7,7 @@ exits non-zero; no stack trace reaches the terminal for a user's mistake.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -29,6 +30,15 @@ class _Group(click.Group):
         except MapServerError as exc:
             click.echo(f"error: {exc.description}", err=True)
             sys.exit(EXIT_USER_ERROR)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("MAPSERVER_DEBUG"):
+                raise
+            click.echo(f"error: unexpected failure ({type(exc).__name__}: {exc}). Nothing was "
+                       "changed. Fix: run again with MAPSERVER_DEBUG=1 for the details and "
+                       "report it.", err=True)
+            sys.exit(1)
 
 
 def _settings() -> Settings:
@@ -186,19 +196,25 @@ def layers():
 @layers.command("check")
 @click.option("--no-sources", is_flag=True, help="Do not check that source files exist.")
 def layers_check(no_sources):
-    """Validate every manifest in layers/ against the schema."""
+    """Validate every manifest in layers/ against the schema and against its files."""
     settings = _settings()
     paths = sorted(settings.layers_dir.glob("*.yaml"))
-    failures = []
+    failed = 0
     for path in paths:
         try:
-            manifests.load_file(path, check_sources=not no_sources)
+            manifest = manifests.load_file(path, check_sources=not no_sources)
+            problems = []
+            if not no_sources:
+                from .ingest.fit import misfits
+
+                problems = misfits(manifest)
         except MapServerError as exc:
-            failures.append(exc.description)
-    for failure in failures:
-        click.echo(f"error: {failure}", err=True)
-    click.echo(f"{len(paths) - len(failures)} of {len(paths)} manifests valid")
-    if failures or not paths:
+            problems = [exc.description]
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        failed += bool(problems)
+    click.echo(f"{len(paths) - failed} of {len(paths)} manifests valid")
+    if failed or not paths:
         sys.exit(EXIT_USER_ERROR)
 
 
@@ -218,6 +234,34 @@ def layers_list(as_json):
         state = "published" if r.published else "draft"
         click.echo(f"{r.id:<20} v{r.version:<4} {r.feature_count:>8} features  {state:<9} "
                    f"{r.loaded_at:%Y-%m-%d %H:%M}  {r.manifest['title']['en']}")
+
+
+@main.group()
+def users():
+    """Manage city staff accounts."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "planner", "staff"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_add(username, role, password_stdin):
+    """Create an account (the first admin, typically); the password is asked for."""
+    from . import audit
+    from .auth import users as accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    conn = _connect(_settings())
+    try:
+        user = accounts.create(conn, username.strip().lower(), password, role)
+        audit.record(conn, "cli", "user-added", user.username, role=role)
+        conn.commit()
+    finally:
+        conn.close()
+    click.echo(f"user {user.username} created with role {user.role}")
 
 
 from . import cli_tiles  # noqa: E402,F401  (attaches `mapserver tiles ...` to main)

@@ -67,6 +67,9 @@ class Database:
             conn = pool.getconn()
         except psycopg2.pool.PoolError as exc:
             raise ServiceUnavailable("the server is busy", fix="try again in a moment") from exc
+        except psycopg2.OperationalError as exc:
+            raise ServiceUnavailable("the database cannot be reached",
+                                     fix="check that PostGIS runs") from exc
         broken = False
         try:
             yield conn

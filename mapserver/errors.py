@@ -47,6 +47,20 @@ class NotFound(MapServerError):
     code = "NotFound"
 
 
+class Unauthorised(MapServerError):
+    """Nobody is logged in (no session cookie or API token)."""
+
+    status = 401
+    code = "Unauthorised"
+
+
+class Forbidden(MapServerError):
+    """The user's role does not allow this, or a form's CSRF token is missing."""
+
+    status = 403
+    code = "Forbidden"
+
+
 class Conflict(MapServerError):
     """Somebody else changed the thing first."""
 

@@ -20,6 +20,9 @@ SETTINGS_DOC = {
     "MAPSERVER_STATEMENT_TIMEOUT_MS": ("10000", "longest a web request's query may run"),
     "MAPSERVER_POOL_SIZE": ("8", "database connections per web worker"),
     "MAPSERVER_KEEP_VERSIONS": ("5", "loaded versions of a layer kept for rollback"),
+    "MAPSERVER_MAX_UPLOAD_MB": ("200", "largest upload accepted; larger ones get 413 unread"),
+    "MAPSERVER_SECURE_COOKIES": ("1", "0 to allow login cookies over plain HTTP (not localhost)"),
+    "MAPSERVER_DEBUG": (None, "set to 1: the CLI shows the traceback of an unexpected failure"),
     "MAPSERVER_TILE_CACHE_DIR": ("tiles/cache", "disk cache of vector tiles, relative to the "
                                  "home; a front web server may serve it directly"),
 }
@@ -47,6 +50,8 @@ class Settings:
     statement_timeout_ms: int = 10000
     pool_size: int = 8
     keep_versions: int = 5
+    max_upload_mb: int = 200
+    secure_cookies: bool = True
     tile_cache_dir: Path | None = None
     extra: dict = field(default_factory=dict)
 
@@ -67,6 +72,8 @@ class Settings:
             statement_timeout_ms=_int(environ, "MAPSERVER_STATEMENT_TIMEOUT_MS", 100),
             pool_size=_int(environ, "MAPSERVER_POOL_SIZE", 1),
             keep_versions=_int(environ, "MAPSERVER_KEEP_VERSIONS", 1),
+            max_upload_mb=_int(environ, "MAPSERVER_MAX_UPLOAD_MB", 1),
+            secure_cookies=environ.get("MAPSERVER_SECURE_COOKIES", "1") != "0",
             tile_cache_dir=home / environ.get("MAPSERVER_TILE_CACHE_DIR", "tiles/cache"),
         )
 

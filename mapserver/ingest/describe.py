@@ -14,7 +14,7 @@ import pyogrio
 
 from ..errors import InvalidData
 from .attributes import normalised_columns
-from .reader import CSV_OPTIONS, _inspect_zip
+from .reader import CSV_OPTIONS, codec_name, resolve
 
 KINDS = {"Point": "point", "MultiPoint": "point", "LineString": "line",
          "MultiLineString": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
@@ -32,10 +32,10 @@ def _field_type(dtype: str) -> str:
 def describe_file(path: Path, layer_id: str, *, crs=None, encoding=None, layer=None,
                   geometry=None) -> dict:
     """Return a draft manifest (as raw data) that loads `path` as layer `layer_id`."""
-    if not path.exists():
-        raise InvalidData(path.name, "does not exist", fix="check the path")
-    target = _inspect_zip(path) if path.suffix.lower() == ".zip" else str(path)
-    options = CSV_OPTIONS if target.lower().endswith(".csv") else {}
+    target, suffix, _ = resolve(path)
+    if encoding:
+        codec_name(path.name, encoding)
+    options = CSV_OPTIONS if suffix == ".csv" else {}
     try:
         info = pyogrio.read_info(target, layer=layer, encoding=encoding, **options)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -46,12 +47,23 @@ def checksum(manifest) -> str:
 
 
 class _Join:
-    """An attribute table reduced to one row per key, ready to look batches up in."""
+    """An attribute table reduced to one row per key, ready to look batches up in.
 
-    def __init__(self, spec: dict, manifest, report: LoadReport):
+    The table is read and reduced on a worker thread while GDAL parses the main
+    file (both release the GIL for most of their work); the first batch waits.
+    """
+
+    def __init__(self, spec: dict, manifest, report: LoadReport, executor):
         self.spec = spec
         self.key = spec.get("key", "exact")
-        path = spec["path"]
+        self.types = {name: manifest.field(name).type for name in spec["fields"]}
+        self.stats = {"table": spec["path"].name, "rows": 0, "keys": 0, "matched": 0,
+                      "unmatched": 0}
+        report.joins.append(self.stats)
+        self._table = executor.submit(self._reduce)
+
+    def _reduce(self) -> pd.DataFrame:
+        spec, path = self.spec, self.spec["path"]
         try:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                                 encoding=spec.get("encoding", "utf-8"))
@@ -63,17 +75,16 @@ class _Join:
         if missing:
             raise InvalidData(path.name, f"has no column {', '.join(missing)}",
                               fix=f"columns are: {', '.join(table.columns)}")
-        self.table = reduce_per_key(table, spec["column"], spec["fields"], key=self.key)
-        self.types = {name: manifest.field(name).type for name in spec["fields"]}
-        self.stats = {"table": path.name, "rows": len(table), "keys": len(self.table),
-                      "matched": 0, "unmatched": 0}
-        report.joins.append(self.stats)
+        reduced = reduce_per_key(table, spec["column"], spec["fields"], key=self.key)
+        self.stats.update(rows=len(table), keys=len(reduced))
+        return reduced
 
     def apply(self, frame: pd.DataFrame) -> None:
+        table = self._table.result()
         keys = frame[self.spec["field"]]
         keys = parcel_id.normalise_all(keys) if self.key == "parcel-id" else keys
-        found = self.table.reindex(keys.tolist())
-        matched = int(keys.isin(self.table.index).sum())
+        found = table.reindex(keys.tolist())
+        matched = int(keys.isin(table.index).sum())
         self.stats["matched"] += matched
         self.stats["unmatched"] += len(frame) - matched
         for name, field_type in self.types.items():
@@ -129,8 +140,9 @@ def load_layer(conn, manifest, *, published: bool = True, progress: bool = False
         if current and current.loaded and current.source_checksum == digest:
             return None
     report = LoadReport(layer=manifest.id, checksum=digest)
+    executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-join")
     try:
-        joins = [_Join(spec, manifest, report) for spec in manifest.joins]
+        joins = [_Join(spec, manifest, report, executor) for spec in manifest.joins]
         links = [_Link(spec, conn, manifest.id, report) for spec in manifest.links]
         later = {n for j in joins for n in j.types} | {link.spec["into"] for link in links}
         with conn.cursor() as cur:
@@ -155,6 +167,8 @@ def load_layer(conn, manifest, *, published: bool = True, progress: bool = False
     except BaseException:
         conn.rollback()
         raise
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
     store.drop_old_versions(conn, manifest.id, keep_versions)
     return report
 

@@ -8,6 +8,8 @@ followed.  Every problem becomes an ``InvalidData`` naming the file and the fix.
 
 from __future__ import annotations
 
+import codecs
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import pyproj
 import shapely
@@ -175,10 +178,11 @@ def _sniff_driver(name: str, target: str, suffix: str) -> str:
     return driver
 
 
-@contextmanager
-def open_source(path: Path, *, layer: str | None = None, crs: str | None = None,
-                encoding: str | None = None, batch_size: int = 20_000):
-    """Open one source file for streaming; yield an `OpenedSource`."""
+def resolve(path: Path) -> tuple[str, str, str]:
+    """Return (GDAL path, file type, driver) of a source after every check made before GDAL.
+
+    Nothing may hand a file to GDAL without passing here first.
+    """
     name = path.name
     if not path.exists():
         raise InvalidData(name, "does not exist", fix="check the path")
@@ -192,8 +196,72 @@ def open_source(path: Path, *, layer: str | None = None, crs: str | None = None,
     if suffix not in DRIVERS:
         raise InvalidData(name, f"has an unsupported file type '{path.suffix}'",
                           fix=f"convert it to one of: {FORMATS}")
-    driver = _sniff_driver(name, target, suffix)
+    return target, suffix, _sniff_driver(name, target, suffix)
+
+
+@contextmanager
+def open_source(path: Path, *, layer: str | None = None, crs: str | None = None,
+                encoding: str | None = None, batch_size: int = 20_000):
+    """Open one source file for streaming; yield an `OpenedSource`."""
+    name = path.name
+    target, suffix, driver = resolve(path)
     options = dict(CSV_OPTIONS) if suffix == ".csv" else {}
+    with tempfile.TemporaryDirectory(prefix="mapserver-ingest-") as scratch:
+        target, gdal_encoding, options = _apply_encoding(name, target, suffix, encoding,
+                                                         options, Path(scratch))
+        with _open_stream(name, target, suffix, driver, layer, crs, gdal_encoding, options,
+                          batch_size) as opened:
+            opened.encoding = encoding or opened.encoding
+            yield opened
+
+
+def _open_member(target: str):
+    """Open a file, or a member of a zip (``/vsizip/ZIP/MEMBER``), for reading bytes."""
+    if target.startswith("/vsizip/"):
+        inner = target[len("/vsizip/"):]
+        for parent in PurePosixPath(inner).parents:
+            if str(parent).lower().endswith(".zip"):
+                archive = zipfile.ZipFile(str(parent))
+                return archive.open(inner[len(str(parent)) + 1:])
+    return open(target, "rb")
+
+
+def codec_name(name: str, encoding: str) -> str:
+    """Return Python's name for a declared encoding, or say clearly that it is unknown."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise InvalidData(name, f"the declared encoding '{encoding}' is unknown",
+                          fix="use a name such as utf-8, cp1252 or latin1") from None
+
+
+def _apply_encoding(name, target, suffix, encoding, options, scratch: Path):
+    """Return (target, encoding, options) such that GDAL reads the text as UTF-8.
+
+    pyogrio's Arrow stream takes UTF-8 only, so a shapefile gets GDAL's ENCODING
+    open option and a text format is re-encoded to a scratch copy; bytes that are
+    not valid in the declared encoding stop the load with a clear message.
+    """
+    if not encoding:
+        return target, None, options
+    codec = codec_name(name, encoding)
+    if codec == "utf-8" or suffix == ".gpkg":  # GeoPackage text is UTF-8 by definition
+        return target, None, options
+    if suffix == ".shp":
+        return target, None, dict(options, ENCODING=encoding)
+    copy = scratch / f"utf8{suffix}"
+    try:
+        with _open_member(target) as raw, open(copy, "w", encoding="utf-8") as out:
+            reader = codecs.getreader(codec)(raw, errors="strict")
+            for chunk in iter(lambda: reader.read(1 << 20), ""):
+                out.write(chunk)
+    except UnicodeDecodeError as exc:
+        raise _decode_error(name, encoding, exc) from None
+    return str(copy), None, options
+
+
+@contextmanager
+def _open_stream(name, target, suffix, driver, layer, crs, encoding, options, batch_size):
     if suffix in (".gpkg", ".kml"):  # the formats that hold several layers
         layer = _choose_layer(name, target, layer)
     try:
@@ -240,12 +308,31 @@ def _choose_layer(name: str, target: str, layer: str | None) -> str:
     return layer
 
 
+def _check_text(batch, name: str, encoding: str | None) -> None:
+    """Raise when a text column holds bytes that are not valid in the declared encoding.
+
+    GDAL passes undecodable bytes through unchanged; Arrow's UTF-8 check finds them.
+    """
+    for column, array in zip(batch.schema.names, batch.columns, strict=True):
+        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+            try:
+                array.validate(full=True)
+            except pa.ArrowInvalid:
+                raise InvalidData(
+                    name, f"text in column '{column}' cannot be decoded as "
+                    f"{encoding or 'UTF-8'}",
+                    fix="declare the file's real encoding, e.g. --encoding cp1252 (or `encoding:`"
+                    " in the manifest, or a .cpg file beside a shapefile)") from None
+
+
 def _batches(reader, meta, name, encoding) -> Iterator[Batch]:
     geometry_column = meta["geometry_name"] or "wkb_geometry"
     try:
         for record_batch in reader:
             wkb = record_batch.column(geometry_column).to_numpy(zero_copy_only=False)
-            attributes = record_batch.drop_columns([geometry_column]).to_pandas()
+            attributes = record_batch.drop_columns([geometry_column])
+            _check_text(attributes, name, encoding)
+            attributes = attributes.to_pandas()
             yield Batch(attributes=attributes, geometries=shapely.from_wkb(wkb))
     except UnicodeDecodeError as exc:
         raise _decode_error(name, encoding, exc) from None

@@ -110,54 +110,84 @@ def _replace_view(cur, layer_id: str, table: str) -> None:
     cur.execute("SET LOCAL lock_timeout = 0")
 
 
+def lock_layer(cur, layer_id: str, manifest_raw: dict, *, published: bool,
+               expected_version: int | None) -> int:
+    """Lock a layer's registry row (creating it if new) and return the next version number.
+
+    Two changes of one layer queue here; with `expected_version` the later one
+    fails with a conflict instead of silently replacing the first one's work.
+    Version numbers only grow, also after a rollback to an older version.
+    """
+    cur.execute("INSERT INTO mapserver.layers (id, manifest, published) VALUES (%s, %s, %s)"
+                " ON CONFLICT (id) DO NOTHING", (layer_id, Json(manifest_raw), published))
+    cur.execute("SELECT version FROM mapserver.layers WHERE id = %s FOR UPDATE", (layer_id,))
+    current = cur.fetchone()[0]
+    if expected_version is not None and current != expected_version:
+        raise Conflict(f"layer '{layer_id}' was changed by someone else (now version "
+                       f"{current}, you started from {expected_version})",
+                       fix="reload the page, review the new version and try again")
+    cur.execute("SELECT coalesce(max(version), 0) + 1 FROM mapserver.layer_versions"
+                " WHERE layer_id = %s", (layer_id,))
+    return cur.fetchone()[0]
+
+
+def make_current(cur, layer_id: str, version: int, table: str, manifest_raw: dict,
+                 count: int, bbox, checksum: str | None, report: dict) -> None:
+    """Record a new version whose table is ready, and point the registry and view at it."""
+    report_json = Json(json.loads(json.dumps(report, default=str)))
+    geometry_type = STORED_TYPES[manifest_raw["geometry"]]
+    cur.execute(
+        "INSERT INTO mapserver.layer_versions (layer_id, version, table_name, manifest,"
+        " geometry_type, feature_count, bbox, source_checksum, load_report)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (layer_id, version, table, Json(manifest_raw), geometry_type, count, bbox,
+         checksum or "", report_json))
+    point_registry_at(cur, layer_id, version)
+
+
+def point_registry_at(cur, layer_id: str, version: int) -> None:
+    """Serve an existing version (a new one, or an older one on rollback)."""
+    cur.execute(
+        "UPDATE mapserver.layers l SET version = v.version, table_name = v.table_name,"
+        " manifest = v.manifest, geometry_type = v.geometry_type,"
+        " feature_count = v.feature_count, bbox = v.bbox, source_checksum = v.source_checksum,"
+        " loaded_at = v.loaded_at, load_report = v.load_report"
+        " FROM mapserver.layer_versions v WHERE l.id = %s AND v.layer_id = l.id"
+        " AND v.version = %s RETURNING v.table_name", (layer_id, version))
+    (table,) = cur.fetchone()
+    _replace_view(cur, layer_id, table)
+
+
 def swap_in(cur, manifest, staging: str, report, *, published: bool,
             expected_version: int | None = None) -> int:
     """Make the staging table the served version of its layer; return the new version.
 
     Runs inside the load's transaction: nothing is visible until the caller commits.
-    Two loads of one layer queue on the registry row; with `expected_version`
-    the later one fails with a conflict instead of replacing the first one's work.
     """
     count, bbox = _index_and_measure(cur, staging, manifest)
     report.loaded = count
-    cur.execute("INSERT INTO mapserver.layers (id, manifest, published) VALUES (%s, %s, %s)"
-                " ON CONFLICT (id) DO NOTHING", (manifest.id, Json(manifest.raw), published))
-    cur.execute("SELECT version FROM mapserver.layers WHERE id = %s FOR UPDATE", (manifest.id,))
-    current = cur.fetchone()[0]
-    if expected_version is not None and current != expected_version:
-        raise Conflict(f"layer '{manifest.id}' was changed by someone else (now version "
-                       f"{current}, you started from {expected_version})",
-                       fix="reload the page, review the new version and try again")
-    version = current + 1
+    version = lock_layer(cur, manifest.id, manifest.raw, published=published,
+                         expected_version=expected_version)
     table = f"{manifest.id}__v{version}"
     cur.execute(sql.SQL("ALTER TABLE layers.{} RENAME TO {}").format(
         sql.Identifier(staging), sql.Identifier(table)))
     report.version = version
-    report_json = Json(json.loads(json.dumps(report.to_dict(), default=str)))
-    geometry_type = STORED_TYPES[manifest.geometry]
-    cur.execute(
-        "INSERT INTO mapserver.layer_versions (layer_id, version, table_name, manifest,"
-        " geometry_type, feature_count, bbox, source_checksum, load_report)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (manifest.id, version, table, Json(manifest.raw), geometry_type, count, bbox,
-         report.checksum, report_json))
-    cur.execute(
-        "UPDATE mapserver.layers SET version = %s, table_name = %s, manifest = %s,"
-        " geometry_type = %s, feature_count = %s, bbox = %s, source_checksum = %s,"
-        " loaded_at = now(), load_report = %s WHERE id = %s",
-        (version, table, Json(manifest.raw), geometry_type, count, bbox, report.checksum,
-         report_json, manifest.id))
-    _replace_view(cur, manifest.id, table)
+    make_current(cur, manifest.id, version, table, manifest.raw, count, bbox, report.checksum,
+                 report.to_dict())
     return version
 
 
 def drop_old_versions(conn, layer_id: str, keep: int) -> list[str]:
-    """Drop the tables of versions older than the newest `keep`; their history rows stay."""
+    """Keep the served version and the newest others up to `keep` in all; drop the rest.
+
+    Their history rows stay, so the registry still tells what each version was.
+    """
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT table_name FROM mapserver.layer_versions WHERE layer_id = %s"
-            " AND NOT table_dropped AND version <= (SELECT version FROM mapserver.layers"
-            " WHERE id = %s) - %s", (layer_id, layer_id, keep))
+            "SELECT v.table_name FROM mapserver.layer_versions v JOIN mapserver.layers l"
+            " ON l.id = v.layer_id WHERE v.layer_id = %s AND NOT v.table_dropped"
+            " AND v.version <> l.version ORDER BY v.version DESC OFFSET %s",
+            (layer_id, max(keep - 1, 0)))
         tables = [row[0] for row in cur.fetchall()]
         # A reader still on an old version must not be blocked behind a DROP: drop
         # what can be dropped at once and leave the rest for the next load.

@@ -1,0 +1,92 @@
+"""Turn an uploaded file into a new version of a layer, through the one ingest path.
+
+The file is saved under var/uploads with a safe name, loaded, and removed. A
+failed upload publishes nothing: the ingest transaction rolls back and the
+version being served stays.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from pathlib import Path
+
+from psycopg2 import sql
+from psycopg2.extras import RealDictCursor
+from werkzeug.utils import secure_filename
+
+from .. import audit, registry
+from ..errors import InvalidData, InvalidParameter
+from ..ingest.describe import describe_file
+from ..ingest.pipeline import load_layer
+from ..ingest.reader import DRIVERS
+from ..manifest import Manifest, find, validate
+
+ACCEPTED = sorted(set(DRIVERS) - {".shp"} | {".zip"})
+SAMPLE_ROWS = 3
+
+
+def _manifest_for(conn, settings, layer_id, path, crs, encoding, source_layer, geometry):
+    """Return (manifest, published) for loading `path` as `layer_id`."""
+    record = registry.get(conn, layer_id)
+    if record is not None and record.loaded:
+        base = Manifest(raw=record.manifest, folder=settings.layers_dir)
+        return base.with_source(path, crs=crs, encoding=encoding, layer=source_layer), None
+    if (settings.layers_dir / f"{layer_id}.yaml").exists():
+        base = find(settings.layers_dir, layer_id)
+        return base.with_source(path, crs=crs, encoding=encoding, layer=source_layer), True
+    raw = describe_file(path, layer_id, crs=crs, encoding=encoding, layer=source_layer,
+                        geometry=geometry)
+    problems = validate(raw, layer_id)
+    if problems:
+        raise InvalidParameter("; ".join(problems), fix="use a layer id of lower-case letters, "
+                               "digits and hyphens, starting with a letter")
+    return Manifest(raw=raw, folder=settings.layers_dir), False
+
+
+def _samples(conn, layer_id: str) -> list[dict]:
+    record = registry.get(conn, layer_id)
+    names = [f["name"] for f in record.manifest["fields"]]
+    with conn.cursor(cursor_factory=RealDictCursor) as cur:
+        cur.execute(sql.SQL("SELECT {} FROM layers.{} ORDER BY fid LIMIT %s").format(
+            sql.SQL(", ").join(sql.Identifier(n) for n in names),
+            sql.Identifier(record.table_name)), (SAMPLE_ROWS,))
+        return [dict(row) for row in cur.fetchall()]
+
+
+def ingest_upload(conn, settings, upload, layer_id: str, actor: str, *, crs=None, encoding=None,
+                  source_layer=None, geometry=None, expected_version=None) -> dict:
+    """Load one uploaded file; return the load report with sample values."""
+    filename = secure_filename(upload.filename or "")
+    suffix = Path(filename).suffix.lower()
+    if suffix not in ACCEPTED:
+        raise InvalidData(filename or "the upload",
+                          f"is not a supported file ({suffix or 'no ending'})",
+                          fix=f"upload one of: {', '.join(ACCEPTED)} (a shapefile as a .zip "
+                          "with its .shp, .shx, .dbf, .prj and .cpg)")
+    folder = settings.var_dir / "uploads" / secrets.token_hex(8)
+    folder.mkdir(parents=True)
+    path = folder / filename
+    try:
+        upload.save(path)
+        manifest, published = _manifest_for(conn, settings, layer_id, path, crs, encoding,
+                                            source_layer, geometry)
+        existing = registry.get(conn, layer_id)
+        conn.rollback()
+        report = load_layer(conn, manifest,
+                            published=existing.published if published is None else published,
+                            expected_version=expected_version,
+                            keep_versions=settings.keep_versions)
+    except InvalidData as exc:
+        audit.record(conn, actor, "upload-refused", layer_id, file=filename,
+                     problem=exc.problem)
+        conn.commit()
+        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    audit.record(conn, actor, "upload", layer_id, file=filename, version=report.version,
+                 loaded=report.loaded)
+    conn.commit()
+    result = report.to_dict()
+    result["samples"] = _samples(conn, layer_id)
+    return result

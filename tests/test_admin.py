@@ -1,0 +1,280 @@
+"""Planners publish and maintain layers: accounts, roles, CSRF, uploads, versions, audit."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import psycopg2
+import pytest
+
+from mapserver import create_app
+from mapserver.auth import sessions, users
+from mapserver.settings import Settings
+from tests.conftest import layer_state
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture(scope="module")
+def accounts(database_url, demo_city):
+    """One user per role, with an API token each."""
+    conn = psycopg2.connect(database_url)
+    tokens = {}
+    with conn:
+        for role in ("admin", "planner", "staff"):
+            with conn.cursor() as cur:
+                cur.execute("DELETE FROM mapserver.users WHERE username = %s", (f"t-{role}",))
+            user = users.create(conn, f"t-{role}", PASSWORD, role)
+            tokens[role] = sessions.issue_token(conn, user, "tests")
+    conn.close()
+    return tokens
+
+
+@pytest.fixture(scope="module")
+def admin_app(settings, accounts):
+    return create_app(settings)
+
+
+def bearer(tokens, role):
+    return {"Authorization": f"Bearer {tokens[role]}"}
+
+
+def login(client, username, password=PASSWORD):
+    page = client.get("/admin/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client.post("/admin/login", data={"username": username, "password": password,
+                                             "csrf_token": csrf})
+
+
+def geojson_upload(features, name="upload.geojson"):
+    body = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    return (io.BytesIO(body), name)
+
+
+def point(x, y, **properties):
+    return {"type": "Feature", "properties": properties,
+            "geometry": {"type": "Point", "coordinates": [x, y]}}
+
+
+def admin_rules(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")
+            and rule.endpoint not in ("admin_pages.login", "admin_api.openapi")]
+
+
+def sample_url(rule):
+    return re.sub(r"<(?:int:)?(\w+)>", lambda m: "7" if m.group(1) == "fid" else "parcels",
+                  rule.rule)
+
+
+def test_every_admin_route_declares_a_role(admin_app):
+    for rule in admin_rules(admin_app):
+        view = admin_app.view_functions[rule.endpoint]
+        assert getattr(view, "required_role", None) in ("staff", "planner", "admin"), rule
+
+
+def test_anonymous_requests_are_refused_everywhere(admin_app):
+    client = admin_app.test_client()
+    for rule in admin_rules(admin_app):
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(sample_url(rule), method=method)
+            if rule.rule.startswith("/admin/api") or method != "GET":
+                assert response.status_code == 401, (rule, method)
+            else:
+                assert response.status_code == 302, (rule, method)
+                assert "/admin/login" in response.headers["Location"]
+
+
+def test_roles_below_the_route_are_refused(admin_app, accounts):
+    client = admin_app.test_client()
+    for rule in admin_rules(admin_app):
+        needed = admin_app.view_functions[rule.endpoint].required_role
+        lower = {"admin": ["planner", "staff"], "planner": ["staff"], "staff": []}[needed]
+        for role in lower:
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                response = client.open(sample_url(rule), method=method,
+                                       headers=bearer(accounts, role))
+                assert response.status_code == 403, (rule, method, role)
+
+
+def test_session_login_sets_a_safe_cookie_and_needs_csrf(admin_app, accounts):
+    client = admin_app.test_client()
+    response = login(client, "t-planner")
+    assert response.status_code == 303
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
+    page = client.get("/admin/")
+    assert page.status_code == 200 and "parcels" in page.text
+    assert page.headers["Cache-Control"] == "private, no-store"
+    assert page.headers["Vary"] == "Cookie, Authorization"
+    # The same request without the form's CSRF token is refused.
+    refused = client.post("/admin/layers/parcels/publish", data={"published": "1"})
+    assert refused.status_code == 403 and "CSRF" in refused.json["description"]
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    accepted = client.post("/admin/layers/parcels/publish",
+                           data={"published": "1", "csrf_token": csrf})
+    assert accepted.status_code == 303
+
+
+def test_login_failures_are_throttled(admin_app, accounts):
+    client = admin_app.test_client()
+    for _ in range(5):
+        assert login(client, "t-staff", "wrong password!").status_code == 401
+    blocked = login(client, "t-staff")  # even the right password, for a while
+    assert blocked.status_code == 429 and "Too many failed attempts" in blocked.text
+
+
+def test_upload_describe_publish_replace_rollback_unpublish(admin_app, accounts, database_url):
+    client = admin_app.test_client()
+    auth = bearer(accounts, "planner")
+    created = client.post("/admin/api/layers/t-closures/upload", headers=auth, data={
+        "file": geojson_upload([point(-71.11, 42.37, what="Road closed <b>festival</b>"),
+                                point(-71.10, 42.37, what="Detour")])})
+    assert created.status_code == 201, created.json
+    report = created.json
+    assert report["version"] == 1 and report["loaded"] == 2
+    assert report["sources"][0]["crs"] == "EPSG:4326"
+    assert report["samples"][0]["what"] == "Road closed <b>festival</b>"  # stored verbatim
+    public = {layer["id"] for layer in client.get("/layers").json["layers"]}
+    assert "t-closures" not in public  # a new upload is a draft
+
+    described = client.patch("/admin/api/layers/t-closures/metadata", headers=auth, json={
+        "title": {"en": "Road closures", "ro": "Drumuri închise"},
+        "category": "events", "fields": {"what": {"visibility": "public"}},
+        "expected_version": 1})
+    assert described.status_code == 200 and described.json["version"] == 2
+    assert client.post("/admin/api/layers/t-closures/publish", headers=auth).status_code == 200
+    listed = {layer["id"]: layer for layer in client.get("/layers").json["layers"]}
+    assert listed["t-closures"]["title"]["en"] == "Road closures"
+    assert [f["name"] for f in listed["t-closures"]["fields"]] == ["what"]
+
+    replaced = client.post("/admin/api/layers/t-closures/upload", headers=auth, data={
+        "file": geojson_upload([point(-71.12, 42.38, what="Only one now")]),
+        "expected_version": "2"})
+    assert replaced.status_code == 201 and replaced.json["version"] == 3
+    assert layer_state(database_url, "t-closures") == (3, 1)
+    # The replacement kept the planner's description: the field is still public.
+    assert "what" in [f["name"] for f in {lay["id"]: lay for lay in client.get(
+        "/layers").json["layers"]}["t-closures"]["fields"]]
+
+    stale = client.post("/admin/api/layers/t-closures/upload", headers=auth, data={
+        "file": geojson_upload([point(-71.12, 42.38, what="late")]), "expected_version": "2"})
+    assert stale.status_code == 409 and "changed by someone else" in stale.json["description"]
+
+    back = client.post("/admin/api/layers/t-closures/rollback", headers=auth,
+                       json={"version": 2})
+    assert back.status_code == 200 and layer_state(database_url, "t-closures") == (2, 2)
+    history = client.get("/admin/api/layers/t-closures/versions", headers=auth).json
+    assert [v["version"] for v in history["versions"]] == [3, 2, 1]
+
+    assert client.post("/admin/api/layers/t-closures/unpublish", headers=auth).status_code == 200
+    assert "t-closures" not in {lay["id"] for lay in client.get("/layers").json["layers"]}
+
+
+def test_failed_upload_keeps_the_served_version(admin_app, accounts, database_url):
+    client = admin_app.test_client()
+    before = layer_state(database_url, "parks")
+    response = client.post("/admin/api/layers/parks/upload", headers=bearer(accounts, "planner"),
+                           data={"file": (io.BytesIO(b'{"type": "FeatureCollection", "feat'),
+                                          "parks.geojson")})
+    assert response.status_code == 422
+    assert "parks.geojson" in response.json["description"]
+    assert layer_state(database_url, "parks") == before
+
+
+def test_uploads_of_other_types_and_oversized_bodies_are_refused(settings, accounts):
+    app = create_app(settings, MAX_CONTENT_LENGTH=1024)
+    client = app.test_client()
+    auth = bearer(accounts, "planner")
+    big = client.post("/admin/api/layers/t-big/upload", headers=auth,
+                      data={"file": (io.BytesIO(b"x" * 4096), "big.geojson")})
+    assert big.status_code == 413
+    odd = client.post("/admin/api/layers/t-odd/upload", headers=auth,
+                      data={"file": (io.BytesIO(b"<VRTDataset/>"), "trap.vrt")})
+    assert odd.status_code == 422 and "not a supported file" in odd.json["description"]
+
+
+def test_editing_a_feature_makes_a_new_version(admin_app, accounts, database_url):
+    client = admin_app.test_client()
+    auth = bearer(accounts, "planner")
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT fid FROM layers.\"public-buildings\" WHERE name = 'City Hall'")
+        (fid,) = cur.fetchone()
+    version, _ = layer_state(database_url, "public-buildings")
+    edited = client.patch(f"/admin/api/layers/public-buildings/features/{fid}", headers=auth,
+                          json={"properties": {"step_free_entrance": True,
+                                               "opening_hours": "Mo-Fr 08:30-17:00"},
+                                "expected_version": version})
+    assert edited.status_code == 200 and edited.json["version"] == version + 1
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT step_free_entrance, opening_hours FROM layers.\"public-buildings\" "
+                    "WHERE fid = %s", (fid,))
+        assert cur.fetchone() == (True, "Mo-Fr 08:30-17:00")
+    bad_type = client.patch(f"/admin/api/layers/public-buildings/features/{fid}", headers=auth,
+                            json={"properties": {"step_free_entrance": "perhaps"}})
+    assert bad_type.status_code == 400 and "type" in bad_type.json["description"]
+    unknown = client.patch(f"/admin/api/layers/public-buildings/features/{fid}", headers=auth,
+                           json={"properties": {"owner_name": "x"}})
+    assert unknown.status_code == 400 and "owner_name" in unknown.json["description"]
+    missing = client.patch("/admin/api/layers/public-buildings/features/999999", headers=auth,
+                           json={"properties": {"opening_hours": "x"}})
+    assert missing.status_code == 404
+
+
+def test_upload_report_page_escapes_what_it_shows(admin_app, accounts):
+    client = admin_app.test_client()
+    login(client, "t-planner")
+    page = client.get("/admin/")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    response = client.post("/admin/upload", data={
+        "layer_id": "t-escape", "csrf_token": csrf,
+        "file": geojson_upload([point(-71.1, 42.37, note="<script>alert(1)</script>")])})
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+
+
+def test_audit_log_records_actions_and_cannot_be_rewritten(admin_app, accounts, database_url):
+    client = admin_app.test_client()
+    entries = client.get("/admin/api/audit", headers=bearer(accounts, "admin")).json["entries"]
+    actions = {(e["actor"], e["action"]) for e in entries}
+    assert {("t-planner", "upload"), ("t-planner", "rollback"), ("t-planner", "publish"),
+            ("t-planner", "login"), ("t-staff", "login-failed")} <= actions
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        with pytest.raises(psycopg2.Error, match="append-only"):
+            cur.execute("UPDATE mapserver.audit_log SET actor = 'nobody'")
+
+
+def test_admin_creates_users_planners_cannot(admin_app, accounts):
+    client = admin_app.test_client()
+    body = {"username": "t-new-planner", "password": PASSWORD, "role": "planner"}
+    assert client.post("/admin/api/users", headers=bearer(accounts, "planner"),
+                       json=body).status_code == 403
+    created = client.post("/admin/api/users", headers=bearer(accounts, "admin"), json=body)
+    assert created.status_code == 201
+    again = client.post("/admin/api/users", headers=bearer(accounts, "admin"), json=body)
+    assert again.status_code == 409
+    weak = client.post("/admin/api/users", headers=bearer(accounts, "admin"),
+                       json=dict(body, username="t-weak", password="short"))
+    assert weak.status_code == 400 and "shorter than 12" in weak.json["description"]
+
+
+def test_plain_http_cookies_can_be_allowed(database_url):
+    settings = Settings.from_env({"DATABASE_URL": database_url,
+                                  "MAPSERVER_SECURE_COOKIES": "0"})
+    client = create_app(settings).test_client()
+    page = client.get("/admin/login")
+    assert "Secure" not in page.headers["Set-Cookie"]
+
+
+def test_every_api_route_is_in_the_openapi_document(admin_app):
+    document = admin_app.test_client().get("/admin/api/openapi.json").json
+    assert document["openapi"].startswith("3.0")
+    documented = {(path, method.upper()) for path, ops in document["paths"].items()
+                  for method in ops}
+    for rule in admin_app.url_map.iter_rules():
+        if rule.rule.startswith("/admin/api/") and rule.endpoint != "admin_api.openapi":
+            path = re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule.rule)
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                assert (path, method) in documented, (path, method)
