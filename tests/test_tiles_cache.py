@@ -53,7 +53,7 @@ def _load_copy(database_url, tmp_path, layer_id, *, drop_second=False, published
 
 
 def test_second_request_is_served_from_the_file_on_disk(client, app):
-    z, x, y = _tile(16)
+    z, x, y = _tile(16, (-71.0860, 42.3625))   # Kendall Square, asked by no other test
     url = f"/tiles/streets/{z}/{x}/{y}.mvt"
     first = client.get(url)
     assert first.status_code == 200 and first.headers["X-Tile-Cache"] == "miss"
@@ -62,7 +62,8 @@ def test_second_request_is_served_from_the_file_on_disk(client, app):
     assert stored.read_bytes() == first.data
     assert not list(stored.parent.glob("*.tmp"))   # written atomically, nothing left over
     # Put another (valid) tile in its place: the server must answer with the file's bytes.
-    other = client.get(f"/tiles/parks/{z}/{x}/{y}.mvt").data
+    other = client.get(f"/tiles/parcels/{z}/{x}/{y}.mvt").data
+    assert other and other != first.data
     stored.write_bytes(other)
     second = client.get(url)
     assert second.headers["X-Tile-Cache"] == "hit"
