@@ -245,3 +245,14 @@ def test_ogc_api_tiles(client):
     xyz = client.get(f"/tiles/parcels/{z}/{x}/{y}.mvt")
     assert ogc.status_code == 200 and ogc.mimetype == MVT
     assert ogc.data == xyz.data
+
+
+def test_composite_of_every_demo_layer(client):
+    from tests.conftest import DEMO_LAYERS
+
+    z, x, y = tile_at(16)
+    response = client.get(f"/tiles/{','.join(DEMO_LAYERS)}/{z}/{x}/{y}.mvt")
+    assert response.status_code == 200
+    layers = decode(response.data)
+    assert {"parcels", "streets", "street-lights", "city-boundary"} <= set(layers)
+    assert set(layers) <= set(DEMO_LAYERS)

@@ -239,3 +239,14 @@ def test_empty_tiles_leave_no_mvt_file_for_a_front_server(client, app):
     assert (folder / "24000.empty").exists()
     again = client.get("/tiles/streets/16/20000/24000.mvt")
     assert again.status_code == 204 and again.headers["X-Tile-Cache"] == "hit"
+
+
+def test_long_composite_keys_fit_in_a_folder_name(tmp_path):
+    """Ten 48-character layer ids joined by commas exceed the 255-byte name limit."""
+    cache = TileCache(tmp_path)
+    key = ",".join(f"layer-{i}-" + "x" * 39 for i in range(10))
+    data, cached = cache.get_or_render(key, "1-2-3", 14, 1, 2, lambda: b"tile")
+    assert (data, cached) == (b"tile", False)
+    assert cache.get_or_render(key, "1-2-3", 14, 1, 2, lambda: b"other") == (b"tile", True)
+    assert cache.get_or_render(key, "1-2-4", 14, 1, 2, lambda: b"new") == (b"new", False)
+    assert cache.read(key, "1-2-3", 14, 1, 2) is None     # the older version was dropped

@@ -22,6 +22,7 @@ by the tile's path, which works between threads and between gunicorn workers
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import secrets
@@ -32,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 LOCK_BUCKETS = 1024
+MAX_NAME = 200
 _KEY = re.compile(r"[a-z0-9][a-z0-9,-]{0,600}")
 _VERSION = re.compile(r"[0-9][0-9-]{0,200}")
 
@@ -49,7 +51,14 @@ class TileCache:
         """Return where tile z/x/y of `key` at `version` is stored."""
         if not _KEY.fullmatch(key) or not _VERSION.fullmatch(str(version)):
             raise ValueError(f"bad tile cache key {key!r} / {version!r}")
-        return self.root / key / str(version) / str(int(z)) / str(int(x)) / f"{int(y)}.mvt"
+        if len(key) > MAX_NAME:
+            # A folder name may not exceed 255 bytes: long composites get a digest instead
+            # (a front server then passes them on to the app).
+            key = "composite-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+        version = str(version)
+        if len(version) > MAX_NAME:
+            version = "v-" + hashlib.sha256(version.encode()).hexdigest()[:32]
+        return self.root / key / version / str(int(z)) / str(int(x)) / f"{int(y)}.mvt"
 
     def read(self, key: str, version: str, z: int, x: int, y: int) -> bytes | None:
         """Return the cached tile (b'' for an empty one), or None when it is not cached."""
@@ -69,7 +78,7 @@ class TileCache:
             data = render()
             with self._counter_lock:
                 self.renders += 1
-            first_of_version = not (self.root / key / str(version)).exists()
+            first_of_version = not target.parents[2].exists()   # <layers>/<version>
             _write_atomically(target if data else target.with_suffix(".empty"), data)
             if first_of_version:
                 # A new version is served: remove the old tiles so that a front server
@@ -85,11 +94,12 @@ class TileCache:
 
     def drop_other_versions(self, key: str, version: str) -> list[str]:
         """Delete the cached tiles of `key` at every version but `version`; return those."""
-        folder = self.root / key
+        keep = self.path(key, version, 0, 0, 0).parents[2]
+        folder = keep.parent
         dropped = []
         if folder.is_dir():
             for child in folder.iterdir():
-                if child.is_dir() and child.name != str(version):
+                if child.is_dir() and child.name != keep.name:
                     shutil.rmtree(child, ignore_errors=True)
                     dropped.append(child.name)
         return dropped
