@@ -43,6 +43,9 @@ CLIENTS = 8
 WORKERS = 4
 SEED = 20141
 ROUNDS = 3
+# Threads per worker let a worker keep connections alive and overlap a tile's SQL.
+GUNICORN_EXTRA = os.environ.get(
+    "BENCH_GUNICORN_EXTRA", "--worker-class gthread --threads 4 --keep-alive 5").split()
 SCALES = (10, 40)
 BENCH_IDS = ["bench-parcels"] + [f"bench-parcels-x{k}" for k in SCALES]
 
@@ -261,6 +264,7 @@ def _start_ours(url: str, cache_dir: Path) -> tuple[subprocess.Popen, str]:
                MAPSERVER_TILE_CACHE_DIR=str(cache_dir))
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(WORKERS),
+         *GUNICORN_EXTRA,
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "mapserver:create_app()"],
         cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -336,7 +340,8 @@ def run() -> list[str]:
     cache_dir.chmod(0o755)   # nginx's workers (user nobody) read it
     lines = [f"{len(tiles)} random tiles z12-z17 over Cambridge parcels "
              f"({sum(1 for t in tiles if t[0] < 14)} below z14); "
-             f"servers: gunicorn {WORKERS} workers vs uvicorn {WORKERS} workers, "
+             f"servers: gunicorn {WORKERS} workers ({' '.join(GUNICORN_EXTRA)}) vs uvicorn "
+             f"{WORKERS} workers, "
              f"{CLIENTS} concurrent clients"]
     ours = tipg = None
     try:
