@@ -250,3 +250,13 @@ def test_long_composite_keys_fit_in_a_folder_name(tmp_path):
     assert cache.get_or_render(key, "1-2-3", 14, 1, 2, lambda: b"other") == (b"tile", True)
     assert cache.get_or_render(key, "1-2-4", 14, 1, 2, lambda: b"new") == (b"new", False)
     assert cache.read(key, "1-2-3", 14, 1, 2) is None     # the older version was dropped
+
+
+def test_cache_survives_its_folder_being_emptied(tmp_path):
+    cache = TileCache(tmp_path / "cache")
+    assert cache.get_or_render("parcels", "1", 14, 1, 2, lambda: b"a") == (b"a", False)
+    import shutil
+
+    shutil.rmtree(tmp_path / "cache")          # an operator clears the cache by hand
+    assert cache.get_or_render("parcels", "1", 14, 1, 2, lambda: b"b") == (b"b", False)
+    assert cache.read("parcels", "1", 14, 1, 2) == b"b"

@@ -44,6 +44,7 @@ class TileCache:
     def __init__(self, root: Path):
         self.root = Path(root)
         self._counter_lock = threading.Lock()
+        self._locks_ready = False
         # How many tiles this process rendered (tests and the log read it).
         self.renders = 0
 
@@ -89,8 +90,19 @@ class TileCache:
     def _lock(self, target: Path):
         bucket = zlib.crc32(str(target.relative_to(self.root)).encode()) % LOCK_BUCKETS
         folder = self.root / ".locks"
-        folder.mkdir(parents=True, exist_ok=True)
+        if not self._locks_ready:
+            self._prepare_locks(folder)
         return _FileLock(folder / f"{bucket:04d}.lock")
+
+    def _prepare_locks(self, folder: Path) -> None:
+        """Create every lock file once: creating a file costs ~0.4 ms, opening one ~0.01 ms."""
+        ready = folder / "ready"
+        if not ready.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            for bucket in range(LOCK_BUCKETS):
+                os.close(os.open(folder / f"{bucket:04d}.lock", os.O_RDWR | os.O_CREAT, 0o644))
+            ready.touch()
+        self._locks_ready = True
 
     def drop_other_versions(self, key: str, version: str) -> list[str]:
         """Delete the cached tiles of `key` at every version but `version`; return those."""
@@ -113,7 +125,11 @@ class _FileLock:
         self.fd: int | None = None
 
     def __enter__(self):
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:   # somebody emptied the cache folder meanwhile
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self
 
