@@ -154,8 +154,11 @@ def _replicate(conn, parcels: dict, factor: int) -> str:
         cur.execute(f"DROP TABLE IF EXISTS layers.{table}")
         cur.execute(f'CREATE TABLE layers.{table} (LIKE layers."{parcels["table"]}" '
                     "INCLUDING DEFAULTS INCLUDING GENERATED)")
+        # Copy after copy, as a region's file would hold town after town (an interleaved
+        # heap would put each tile's rows on `factor` times more pages).
         cur.execute(f"INSERT INTO layers.{table} ({names}) SELECT {picks} FROM "
-                    f'layers."{parcels["table"]}" p, generate_series(0, {factor - 1}) k')
+                    f"generate_series(0, {factor - 1}) k, "
+                    f'layers."{parcels["table"]}" p ORDER BY k, p.fid')
         cur.execute(f"ALTER TABLE layers.{table} ADD PRIMARY KEY (fid)")
         cur.execute(f"CREATE INDEX ON layers.{table} USING gist (geom_3857)")
         cur.execute(f"CREATE INDEX ON layers.{table} USING gist (geom)")
