@@ -14,7 +14,7 @@ def create_app(settings=None, **overrides):
     from .db import Database
     from .ogc import catalog
     from .settings import Settings
-    from .web import errors, health
+    from .web import errors, health, tiles
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
@@ -31,4 +31,5 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(admin_api.blueprint)
     app.register_blueprint(ogc.blueprint)
     app.register_blueprint(catalog.blueprint)
+    app.register_blueprint(tiles.blueprint)
     return app

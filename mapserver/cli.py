@@ -262,3 +262,6 @@ def users_add(username, role, password_stdin):
     finally:
         conn.close()
     click.echo(f"user {user.username} created with role {user.role}")
+
+
+from . import cli_tiles  # noqa: E402,F401  (attaches `mapserver tiles ...` to main)

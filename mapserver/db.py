@@ -50,6 +50,10 @@ class Database:
                     self._pool = psycopg2.pool.ThreadedConnectionPool(
                         0, self.pool_size, self.url, options=options,
                         application_name="mapserver-web")
+                    # psycopg2 closes every returned connection beyond `minconn`: with 0,
+                    # each request paid a new connection (~50 ms).  Raised after creation,
+                    # connections still open lazily but are kept, up to pool_size.
+                    self._pool.minconn = self.pool_size
                 except psycopg2.OperationalError as exc:
                     raise ServiceUnavailable("the database cannot be reached",
                                              fix="check that PostGIS runs") from exc

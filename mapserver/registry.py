@@ -91,34 +91,35 @@ def history(conn, layer_id: str) -> list[dict]:
         return cur.fetchall()
 
 
-def _in_window(manifest: dict, now: datetime) -> bool:
-    """Return whether `now` lies inside the manifest's valid_from/valid_to window, if any."""
-    for key, inside in (("valid_from", lambda t: now >= t), ("valid_to", lambda t: now < t)):
-        raw = manifest.get(key)
-        if raw:
-            moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            if not inside(moment):
-                return False
-    return True
-
-
 def is_public(record: LayerRecord, now: datetime | None = None) -> bool:
-    """Return whether anybody may see the layer: loaded, published and inside its window."""
+    """Return whether anybody may see a layer: loaded, published and inside its validity window.
+
+    A manifest may bound a layer in time with `valid_from` / `valid_to` (ISO date-times);
+    outside that window the layer is treated exactly like an unpublished one.
+    """
+    if not (record.published and record.loaded):
+        return False
     now = now or datetime.now(UTC)
-    return record.loaded and record.published and _in_window(record.manifest, now)
+    start, end = (_instant(record.manifest.get(k)) for k in ("valid_from", "valid_to"))
+    return (start is None or start <= now) and (end is None or now < end)
 
 
-def public_layers(conn) -> list[LayerRecord]:
-    """Return the layers the public may see, ordered by id (the one place that decides)."""
-    return [r for r in list_all(conn, published_only=True) if is_public(r)]
+def _instant(text) -> datetime | None:
+    if not text:
+        return None
+    value = datetime.fromisoformat(str(text))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def public_layer(conn, layer_id: str) -> LayerRecord:
-    """Return one public layer, or raise NotFound (unknown and unpublished look the same)."""
+    """Return a layer anybody may see, or raise NotFound (unknown, draft and expired alike)."""
     record = get(conn, layer_id) if isinstance(layer_id, str) and len(layer_id) <= 48 else None
     if record is None or not is_public(record):
-        raise NotFound(f"there is no public collection {layer_id[:48]!r}",
-                       fix="list the collections at /ogc/collections")
+        shown = str(layer_id)[:48]
+        raise NotFound(f"no published layer '{shown}'", fix="see /layers (or /ogc/collections) for the published layers")
     return record
+
+
+def public_layers(conn) -> list[LayerRecord]:
+    """Return every layer anybody may see, ordered by id."""
+    return [r for r in list_all(conn, published_only=True) if is_public(r)]

@@ -26,6 +26,8 @@ SETTINGS_DOC = {
     "MAPSERVER_PUBLISHER": ("City GIS", "publisher named in the open-data catalogue (DCAT)"),
     "MAPSERVER_CONTACT_EMAIL": ("opendata@example.org",
                                 "contact point e-mail of the open-data catalogue"),
+    "MAPSERVER_TILE_CACHE_DIR": ("tiles/cache", "disk cache of vector tiles, relative to the "
+                                 "home; a front web server may serve it directly"),
 }
 
 
@@ -55,6 +57,7 @@ class Settings:
     secure_cookies: bool = True
     publisher: str = "City GIS"
     contact_email: str = "opendata@example.org"
+    tile_cache_dir: Path | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -79,7 +82,13 @@ class Settings:
             publisher=environ.get("MAPSERVER_PUBLISHER") or SETTINGS_DOC["MAPSERVER_PUBLISHER"][0],
             contact_email=(environ.get("MAPSERVER_CONTACT_EMAIL")
                            or SETTINGS_DOC["MAPSERVER_CONTACT_EMAIL"][0]),
+            tile_cache_dir=home / environ.get("MAPSERVER_TILE_CACHE_DIR", "tiles/cache"),
         )
+
+    @property
+    def tiles_cache(self) -> Path:
+        """Return the folder of the tile cache (MAPSERVER_TILE_CACHE_DIR)."""
+        return self.tile_cache_dir or self.home / "tiles" / "cache"
 
     def resolved_database_url(self) -> str:
         """Return DATABASE_URL, or the URL of the project's own cluster."""
