@@ -8,9 +8,11 @@ reader sees the old version or the new one, never a mix.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from psycopg2.extras import RealDictCursor
+
+from .errors import NotFound
 
 COLUMNS = ("id, version, table_name, manifest, geometry_type, feature_count, bbox, "
            "source_checksum, loaded_at, load_report, published")
@@ -87,3 +89,37 @@ def history(conn, layer_id: str) -> list[dict]:
             " table_dropped FROM mapserver.layer_versions WHERE layer_id = %s"
             " ORDER BY version DESC", (layer_id,))
         return cur.fetchall()
+
+
+def _moment(value) -> datetime | None:
+    if not value:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _in_window(manifest: dict, now: datetime) -> bool:
+    """Return whether `now` lies inside the manifest's optional valid_from/valid_to window."""
+    start, end = _moment(manifest.get("valid_from")), _moment(manifest.get("valid_to"))
+    return (start is None or start <= now) and (end is None or now < end)
+
+
+def is_public(record: LayerRecord | None, now: datetime | None = None) -> bool:
+    """Return whether a layer may be shown to anybody: loaded, published and in its window."""
+    return bool(record and record.loaded and record.published
+                and _in_window(record.manifest, now or datetime.now(UTC)))
+
+
+def public_layer(conn, layer_id: str) -> LayerRecord:
+    """Return a layer anybody may see, or raise NotFound (the one place that decides)."""
+    record = get(conn, layer_id)
+    if not is_public(record):
+        raise NotFound(f"there is no public layer '{layer_id}'",
+                       fix="see /layers for the published layers")
+    return record
+
+
+def public_layers(conn) -> list[LayerRecord]:
+    """Return every layer anybody may see, ordered by id."""
+    now = datetime.now(UTC)
+    return [r for r in list_all(conn, published_only=True) if is_public(r, now)]
