@@ -20,4 +20,6 @@ def create_app(settings=None, **overrides):
         statement_timeout_ms=settings.statement_timeout_ms)
     errors.init_app(app)
     app.register_blueprint(health.blueprint)
+    from .web import mapsite
+    mapsite.init_app(app)
     return app

@@ -20,6 +20,8 @@ SETTINGS_DOC = {
     "MAPSERVER_STATEMENT_TIMEOUT_MS": ("10000", "longest a web request's query may run"),
     "MAPSERVER_POOL_SIZE": ("8", "database connections per web worker"),
     "MAPSERVER_KEEP_VERSIONS": ("5", "loaded versions of a layer kept for rollback"),
+    "MAPSERVER_BASEMAP_URL": (None, "external base map tiles ({z}/{x}/{y} URL); unset: none"),
+    "MAPSERVER_BASEMAP_ATTRIBUTION": ("", "credit shown for the external base map"),
 }
 
 
@@ -45,6 +47,8 @@ class Settings:
     statement_timeout_ms: int = 10000
     pool_size: int = 8
     keep_versions: int = 5
+    basemap_url: str | None = None
+    basemap_attribution: str = ""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -64,6 +68,8 @@ class Settings:
             statement_timeout_ms=_int(environ, "MAPSERVER_STATEMENT_TIMEOUT_MS", 100),
             pool_size=_int(environ, "MAPSERVER_POOL_SIZE", 1),
             keep_versions=_int(environ, "MAPSERVER_KEEP_VERSIONS", 1),
+            basemap_url=environ.get("MAPSERVER_BASEMAP_URL") or None,
+            basemap_attribution=environ.get("MAPSERVER_BASEMAP_ATTRIBUTION", ""),
         )
 
     def resolved_database_url(self) -> str:
