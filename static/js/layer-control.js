@@ -13,7 +13,7 @@
         'aria-expanded': 'false', 'aria-controls': 'ms-' + name + '-panel'}, this.options.label, container);
       this._panel = CityMap.el('section', {'class': 'ms-panel', id: 'ms-' + name + '-panel', hidden: true,
         'aria-labelledby': 'ms-' + name + '-heading'}, null, container);
-      CityMap.el('h2', {id: 'ms-' + name + '-heading'}, this.options.label, this._panel);
+      CityMap.el('h2', {id: 'ms-' + name + '-heading', 'class': 'visually-hidden'}, this.options.label, this._panel);
       L.DomEvent.disableClickPropagation(container);
       L.DomEvent.disableScrollPropagation(container);
       L.DomEvent.on(this._button, 'click', function () { this.toggle(); }, this);

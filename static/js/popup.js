@@ -56,10 +56,18 @@
         map.fitBounds(bounds, {maxZoom: 18, animate: false});
         target = target || bounds.getCenter();
       }
-      var popup = L.popup({maxWidth: 360, autoPanPadding: [20, 20]})
+      var popup = L.popup({maxWidth: 360, maxHeight: Math.round(map.getSize().y * 0.5),
+        autoPanPaddingTopLeft: [20, 140], autoPanPaddingBottomRight: [20, 20]})
         .setLatLng(target || map.getCenter())
         .setContent(CityMap.popupContent(layer, feature))
         .openOn(map);
+      var content = popup.getElement() && popup.getElement().querySelector('.leaflet-popup-content');
+      if (content) {
+        // A long popup scrolls: keyboard users must be able to reach and scroll it.
+        content.setAttribute('tabindex', '0');
+        content.setAttribute('role', 'group');
+        content.setAttribute('aria-label', layer.title);
+      }
       var close = popup.getElement() && popup.getElement().querySelector('.leaflet-popup-close-button');
       if (close) { close.setAttribute('aria-label', CityMap.t('close')); close.removeAttribute('role'); }
       return feature;
