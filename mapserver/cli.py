@@ -218,3 +218,6 @@ def layers_list(as_json):
         state = "published" if r.published else "draft"
         click.echo(f"{r.id:<20} v{r.version:<4} {r.feature_count:>8} features  {state:<9} "
                    f"{r.loaded_at:%Y-%m-%d %H:%M}  {r.manifest['title']['en']}")
+
+
+from . import export_map  # noqa: E402,F401  (registers `mapserver export-map`)
