@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from .. import map_features, registry
 from .. import search as searching
@@ -29,9 +29,7 @@ def features(layer_id: str):
     with database().connection() as conn:
         record = registry.public_layer(conn, layer_id)
         body = map_features.features_in_bbox(conn, record, bbox, limit=limit)
-    response = jsonify(body)
-    response.mimetype = "application/geo+json"
-    return response
+    return Response(body, mimetype="application/geo+json")
 
 
 @blueprint.get("/map/features/<layer_id>/<fid>.json")

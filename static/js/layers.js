@@ -45,12 +45,12 @@
       var url = CityMap.url(CityMap.config.urls.features, {layer: this._cfg.id}) + '?bbox=' + bbox.join(',');
       var controller = this._abort = new AbortController();
       var self = this;
-      CityMap.getJSON(url, {signal: controller.signal}).then(function (body) {
+      CityMap.track(CityMap.getJSON(url, {signal: controller.signal}).then(function (body) {
         if (controller.signal.aborted || !self._map) { return; }
         self._draw(body);
       }).catch(function (error) {
         if (error.name !== 'AbortError') { CityMap.announce(CityMap.t('load_failed', {layer: self._cfg.title})); }
-      });
+      }));
     },
     _draw: function (body) {
       var cfg = this._cfg, style = CityMap.pathStyle(cfg), renderer = this._renderer;
@@ -103,6 +103,9 @@
         return f.id;
       }
     });
+    // The first view counts as drawn once its tiles have loaded.
+    grid.on('loading', function () { if (!grid._busy) { grid._busy = true; CityMap.busy(1); } });
+    grid.on('load remove', function () { if (grid._busy) { grid._busy = false; CityMap.busy(-1); } });
     grid.on('click', function (e) {
       var fid = e.layer && e.layer.properties && e.layer.properties.fid;
       if (fid !== undefined && fid !== null) { CityMap.showFeature(grid._map, cfg.id, fid, e.latlng); }
@@ -120,9 +123,9 @@
     onAdd: function (map) {
       L.LayerGroup.prototype.onAdd.call(this, map);
       var self = this;
-      this._choose().then(function (inner) {
+      CityMap.track(this._choose().then(function (inner) {
         if (self._map && !self.hasLayer(inner)) { self.addLayer(inner); }
-      });
+      }));
     },
     _choose: function () {
       var cfg = this.cfg, self = this;

@@ -39,14 +39,8 @@
 
     var find = new URLSearchParams(window.location.search).get('find');
     if (find) { search.find(find); }
-    // Layers start their requests a moment after being added: look once they had the chance.
-    window.setTimeout(function () {
-      var pendingNow = document.documentElement.getAttribute('data-pending');
-      if (!pendingNow || pendingNow === '0') { document.documentElement.setAttribute('data-map-ready', '1'); }
-    }, 0);
-    document.addEventListener('citymap:idle', function () {
-      document.documentElement.setAttribute('data-map-ready', '1');
-    });
+    // Nothing to load (no module on): the view is drawn as it is.
+    if (!document.documentElement.hasAttribute('data-pending')) { CityMap.busy(0); }
   }
 
   if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', start); } else { start(); }

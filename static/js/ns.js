@@ -46,15 +46,27 @@
   };
 
   var pending = 0;
-  function setPending(delta) {
+  /* Count work in flight (data-pending on <html>); at zero the view is drawn: data-map-ready
+     and data-ready-at (ms since navigation) tell tests and the benchmark. */
+  CityMap.busy = function (delta) {
     pending += delta;
-    document.documentElement.setAttribute('data-pending', String(pending));
-    if (pending === 0) { document.dispatchEvent(new CustomEvent('citymap:idle')); }
-  }
+    var root = document.documentElement;
+    root.setAttribute('data-pending', String(pending));
+    if (pending === 0) {
+      if (!root.hasAttribute('data-ready-at')) { root.setAttribute('data-ready-at', String(Math.round(performance.now()))); }
+      root.setAttribute('data-map-ready', '1');
+      document.dispatchEvent(new CustomEvent('citymap:idle'));
+    }
+  };
 
-  /* Fetch JSON, counting requests in flight (data-pending on <html>, used by tests and bench). */
+  /* Count a promise's work (fetch and drawing) until it settles; return it. */
+  CityMap.track = function (promise) {
+    CityMap.busy(1);
+    return promise.finally(function () { CityMap.busy(-1); });
+  };
+
+  /* Fetch JSON; an HTTP error rejects with the server's description. */
   CityMap.getJSON = function (url, options) {
-    setPending(1);
     return fetch(url, Object.assign({headers: {Accept: 'application/json'}}, options || {}))
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
@@ -65,8 +77,7 @@
           }
           return body;
         });
-      })
-      .finally(function () { setPending(-1); });
+      });
   };
 
   /* Return a layer's configuration by id. */

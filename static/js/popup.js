@@ -47,7 +47,7 @@
     var layer = CityMap.layerConfig(layerId);
     if (!layer) { return Promise.resolve(null); }
     var url = CityMap.url(CityMap.config.urls.feature, {layer: layerId, fid: fid});
-    return CityMap.getJSON(url).then(function (feature) {
+    return CityMap.track(CityMap.getJSON(url).then(function (feature) {
       var target = latlng;
       if (highlight) {
         CityMap.highlight(map, feature);
@@ -74,7 +74,7 @@
     }).catch(function (error) {
       CityMap.announce(CityMap.t('load_failed', {layer: layer.title}) + ': ' + error.message);
       return null;
-    });
+    }));
   };
 
   /* Outline one feature above every layer (the search result, a list choice). */

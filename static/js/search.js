@@ -37,7 +37,7 @@
       if (this._abort) { this._abort.abort(); }
       var controller = this._abort = new AbortController();
       var url = CityMap.config.urls.search + '?q=' + encodeURIComponent(text);
-      return CityMap.getJSON(url, {signal: controller.signal}).then(function (body) {
+      return CityMap.track(CityMap.getJSON(url, {signal: controller.signal}).then(function (body) {
         self._query = text;
         self._show(body.results || []);
         CityMap.announce(body.results.length ? CityMap.t('search_results', {n: body.results.length})
@@ -48,7 +48,7 @@
         self._show([]);
         CityMap.announce(CityMap.t('search_failed', {reason: error.message}));
         return [];
-      });
+      }));
     },
     _show: function (results) {
       this._results = results;
