@@ -72,6 +72,10 @@
     }
   });
 
+  // Leaflet.VectorGrid 1.3.0 calls L.DomEvent.fakeStop, which Leaflet 1.8 removed: a click on a
+  // tile feature threw. Leaflet 1.9 skips the map's own handling of an event marked _stopped.
+  if (!L.DomEvent.fakeStop) { L.DomEvent.fakeStop = function (e) { e._stopped = true; }; }
+
   var vectorGridLoading = null;
   function loadVectorGrid() {
     if (L.vectorGrid) { return Promise.resolve(); }
