@@ -279,3 +279,33 @@ def test_building_page_link_to_parcel_finds_it_on_the_map(page):
     popup = page.locator(".leaflet-popup .ms-popup")
     popup.wait_for()
     assert popup.locator("dd[data-field=ml]").inner_text() == ml.replace("%20", " ")
+
+
+def test_nps_widget_stores_an_answer_and_says_thanks(page, database_url):
+    import psycopg2
+
+    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+        cur.execute("DELETE FROM mapserver.feedback_rate")
+        cur.execute("SELECT count(*) FROM mapserver.feedback_scores WHERE comment = 'from the map'")
+        before = cur.fetchone()[0]
+    open_map(page)
+    page.get_by_role("button", name="Feedback").click()
+    page.get_by_role("radio", name="9").check()
+    page.get_by_label("Comment (optional)").fill("from the map")
+    page.get_by_role("button", name="Send").click()
+    page.get_by_text("Thank you for your answer.").wait_for()
+    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+        cur.execute("SELECT count(*) FROM mapserver.feedback_scores"
+                    " WHERE comment = 'from the map' AND score = 9")
+        assert cur.fetchone()[0] == before + 1
+
+
+def test_print_view_keeps_the_map_and_legend_and_hides_the_controls(page):
+    open_map(page)
+    page.emulate_media(media="print")
+    assert page.locator("#map").is_visible()
+    assert page.locator("#ms-layers-panel").is_visible()
+    assert page.get_by_text("Public buildings", exact=True).is_visible()
+    assert not page.get_by_text("Zoning districts", exact=True).is_visible(), "off modules hide"
+    for selector in ("#ms-search-input", "#ms-locate", ".leaflet-control-zoom", ".site-header"):
+        assert not page.locator(selector).is_visible(), selector
