@@ -77,8 +77,10 @@ def search(conn, records: list[LayerRecord], text: str, *, limit: int = MAX_RESU
                 continue
             cur.execute(_layer_query(record, fields), params)
             for fid, first, second, score, *bbox in cur.fetchall():
-                found.append({"layer": record.id, "fid": fid, "label": first,
-                              "detail": second, "score": round(float(score), 3),
+                # A feature may match on its second field while its first is empty.
+                label, detail = (first, second) if first else (second, None)
+                found.append({"layer": record.id, "fid": fid, "label": label,
+                              "detail": detail, "score": round(float(score), 3),
                               "bbox": bbox})
     found.sort(key=lambda r: (-r["score"], r["layer"], r["fid"]))
     return found[:limit]

@@ -7,6 +7,8 @@ nothing else under node_modules is reachable.
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, send_from_directory
@@ -33,6 +35,15 @@ SCRIPTS = ["ns.js", "popup.js", "layers.js", "layer-control.js", "search.js", "l
            "list-view.js", "feedback.js", "permalink.js", "main.js"]
 # Layers with more features than this draw from vector tiles when a tile server answers.
 DENSE = 5000
+
+
+@cache
+def asset_version() -> str:
+    """Return a short hash of the map's own files, appended to their URLs to bust caches."""
+    digest = hashlib.sha1()
+    for path in sorted((STATIC / "js").glob("*.js")) + sorted((STATIC / "css").glob("*.css")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def layer_config(record: registry.LayerRecord, lang: str) -> dict:
@@ -131,5 +142,6 @@ def init_app(app) -> None:
     from . import buildings, feedback, map_api
 
     i18n.init_app(app)
+    app.jinja_env.globals["asset_version"] = asset_version
     for module in (blueprint, map_api.blueprint, buildings.blueprint, feedback.blueprint):
         app.register_blueprint(module)
