@@ -18,7 +18,8 @@ from .registry import LayerRecord
 MAX_QUERY = 100
 MIN_QUERY = 2
 MAX_RESULTS = 10
-# Fields a person types into a search box; others (codes, numbers) are not searched.
+# Fields a person types into a search box: parcel ids, addresses, names, street labels.
+# Codes (pole ids, zone codes) are left out: they cost a scan and nobody types them.
 SEARCHED_NAMES = ("ml", "address", "name", "label")
 
 
@@ -38,8 +39,7 @@ def searched_fields(record: LayerRecord) -> list[str]:
     """Return the layer's public text fields worth searching, its id field first."""
     public_text = [f["name"] for f in record.manifest["fields"]
                    if f["visibility"] == "public" and f["type"] == "text"]
-    chosen = [name for name in public_text
-              if name == record.manifest.get("id_field") or name in SEARCHED_NAMES]
+    chosen = [name for name in public_text if name in SEARCHED_NAMES]
     chosen.sort(key=lambda n: n != record.manifest.get("id_field"))
     return chosen
 
