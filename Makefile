@@ -43,7 +43,7 @@ run: data
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --pid var/gunicorn.pid \
 		--access-logfile - 'mapserver:create_app()'
 
-test: $(STAMP_SYSTEM) $(STAMP_VENV)
+test: $(STAMP_SYSTEM) $(STAMP_VENV) static/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

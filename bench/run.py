@@ -9,7 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # Each module has run() -> list of printed lines; later modules join this list.
-BENCHMARKS = ["ingest", "features", "tiles"]
+BENCHMARKS = ["ingest", "features", "tiles", "map"]
 
 
 def main() -> int:

@@ -7,14 +7,14 @@ def create_app(settings=None, **overrides):
     """Build the Flask application; nothing touches the database until a request needs it."""
     from flask import Flask
 
+    from . import ogc
     from .admin import api as admin_api
     from .admin import openapi as admin_openapi  # noqa: F401  (adds its route to admin_api)
     from .admin import pages as admin_pages
-    from . import ogc
     from .db import Database
     from .ogc import catalog
     from .settings import Settings
-    from .web import errors, health, tiles
+    from .web import errors, health, mapsite, tiles
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
@@ -32,4 +32,5 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(ogc.blueprint)
     app.register_blueprint(catalog.blueprint)
     app.register_blueprint(tiles.blueprint)
+    mapsite.init_app(app)
     return app

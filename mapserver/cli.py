@@ -264,4 +264,5 @@ def users_add(username, role, password_stdin):
     click.echo(f"user {user.username} created with role {user.role}")
 
 
-from . import cli_tiles  # noqa: E402,F401  (attaches `mapserver tiles ...` to main)
+# Command groups kept in their own modules attach themselves to `main` on import.
+from . import cli_tiles, export_map  # noqa: E402,F401

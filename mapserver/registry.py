@@ -116,7 +116,8 @@ def public_layer(conn, layer_id: str) -> LayerRecord:
     record = get(conn, layer_id) if isinstance(layer_id, str) and len(layer_id) <= 48 else None
     if record is None or not is_public(record):
         shown = str(layer_id)[:48]
-        raise NotFound(f"no published layer '{shown}'", fix="see /layers (or /ogc/collections) for the published layers")
+        raise NotFound(f"no published layer '{shown}'",
+                       fix="see /layers (or /ogc/collections) for the published layers")
     return record
 
 

@@ -28,6 +28,8 @@ SETTINGS_DOC = {
                                 "contact point e-mail of the open-data catalogue"),
     "MAPSERVER_TILE_CACHE_DIR": ("tiles/cache", "disk cache of vector tiles, relative to the "
                                  "home; a front web server may serve it directly"),
+    "MAPSERVER_BASEMAP_URL": (None, "external base map tiles ({z}/{x}/{y} URL); unset: none"),
+    "MAPSERVER_BASEMAP_ATTRIBUTION": ("", "credit shown for the external base map"),
 }
 
 
@@ -58,6 +60,8 @@ class Settings:
     publisher: str = "City GIS"
     contact_email: str = "opendata@example.org"
     tile_cache_dir: Path | None = None
+    basemap_url: str | None = None
+    basemap_attribution: str = ""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -83,6 +87,8 @@ class Settings:
             contact_email=(environ.get("MAPSERVER_CONTACT_EMAIL")
                            or SETTINGS_DOC["MAPSERVER_CONTACT_EMAIL"][0]),
             tile_cache_dir=home / environ.get("MAPSERVER_TILE_CACHE_DIR", "tiles/cache"),
+            basemap_url=environ.get("MAPSERVER_BASEMAP_URL") or None,
+            basemap_attribution=environ.get("MAPSERVER_BASEMAP_ATTRIBUTION", ""),
         )
 
     @property

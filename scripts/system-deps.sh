@@ -29,7 +29,8 @@ install "postgresql-${pg_major}-postgis-3"
 install nginx-light curl
 if ! python3 -c "import ensurepip, venv" 2>/dev/null; then install python3-venv python3-dev; fi
 if [ -n "${WITH_NODE:-}" ] && ! command -v npm >/dev/null; then install nodejs npm; fi
-if [ -n "${WITH_BROWSER:-}" ] && ! command -v chromium >/dev/null; then install chromium; fi
+# Headless Chromium for the map's browser tests (Playwright drives it; no downloaded browser).
+if ! command -v chromium >/dev/null; then install chromium; fi
 # The distribution starts its own cluster on 5432; the project runs its own and
 # leaves that one alone.
 exit 0
