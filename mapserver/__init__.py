@@ -11,7 +11,7 @@ def create_app(settings=None, **overrides):
     from .admin import pages as admin_pages
     from .db import Database
     from .settings import Settings
-    from .web import errors, health
+    from .web import errors, health, kpi
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
@@ -26,4 +26,6 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(health.blueprint)
     app.register_blueprint(admin_pages.blueprint)
     app.register_blueprint(admin_api.blueprint)
+    app.register_blueprint(kpi.blueprint)
+    app.after_request(kpi.count_map_use)
     return app
