@@ -14,7 +14,7 @@ def create_app(settings=None, **overrides):
     from .db import Database
     from .ogc import catalog
     from .settings import Settings
-    from .web import errors, health, mapsite, tiles
+    from .web import errors, health, kpi, mapsite, tiles
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
@@ -33,4 +33,6 @@ def create_app(settings=None, **overrides):
     app.register_blueprint(catalog.blueprint)
     app.register_blueprint(tiles.blueprint)
     mapsite.init_app(app)
+    app.register_blueprint(kpi.blueprint)
+    app.after_request(kpi.count_map_use)
     return app

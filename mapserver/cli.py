@@ -264,5 +264,23 @@ def users_add(username, role, password_stdin):
     click.echo(f"user {user.username} created with role {user.role}")
 
 
+@main.group()
+def kpi():
+    """The city's measures."""
+
+
+@kpi.command("snapshot")
+def kpi_snapshot():
+    """Store today's value of every KPI (run daily, e.g. from cron)."""
+    from .kpi import period, report
+
+    conn = _connect(_settings())
+    try:
+        stored = report.snapshot(conn, period.parse(None, None))
+    finally:
+        conn.close()
+    click.echo(f"stored {stored} KPI values for today")
+
+
 # Command groups kept in their own modules attach themselves to `main` on import.
 from . import cli_tiles, export_map  # noqa: E402,F401

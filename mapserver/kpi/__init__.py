@@ -1,0 +1,1 @@
+"""The city's measures of its map and open data, computed from the live system."""
