@@ -18,8 +18,8 @@ def create_app(settings=None, **overrides):
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
-    app.config.update(JSON_SORT_KEYS=False,
-                      MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024)
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024)
+    app.json.sort_keys = False  # keep the order a document is built in (OGC, TileJSON)
     app.config.update(overrides)
     app.extensions["mapserver.settings"] = settings
     app.extensions["mapserver.db"] = Database(

@@ -228,7 +228,8 @@ def test_axe_finds_no_violations_on_the_map(page):
 def test_axe_finds_no_violations_on_building_feedback_and_qr_pages(page):
     page.goto(page.base + "/api/search?q=library")
     fid = page.evaluate("JSON.parse(document.body.innerText).results[0].fid")
-    for path in (f"/buildings/{fid}", "/feedback", "/buildings/qr-sheet", "/buildings/0"):
+    for path in (f"/buildings/{fid}", "/feedback", "/buildings/qr-sheet", "/buildings/0",
+                 "/catalog", "/kpi", "/admin/login"):
         page.goto(page.base + path)
         assert _axe(page) == [], path
 
@@ -309,3 +310,27 @@ def test_print_view_keeps_the_map_and_legend_and_hides_the_controls(page):
     assert not page.get_by_text("Zoning districts", exact=True).is_visible(), "off modules hide"
     for selector in ("#ms-search-input", "#ms-locate", ".leaflet-control-zoom", ".site-header"):
         assert not page.locator(selector).is_visible(), selector
+
+
+def _toggles_counted(page) -> int:
+    totals = page.evaluate("fetch('/kpi.json?names=map_use').then(r => r.json())"
+                           ".then(b => b.kpis[0].detail.totals)")
+    return totals["module_toggle"]
+
+
+def test_module_toggles_are_counted_for_the_kpis(page):
+    open_map(page)
+    before = _toggles_counted(page)
+    page.get_by_label("Zoning districts").check()
+    page.get_by_label("Zoning districts").uncheck()
+    page.wait_for_function(f"fetch('/kpi.json?names=map_use').then(r => r.json())"
+                           f".then(b => b.kpis[0].detail.totals.module_toggle >= {before + 2})")
+    assert _toggles_counted(page) >= before + 2
+
+
+def test_kpi_page_draws_its_charts_from_the_tables_numbers(page):
+    page.goto(page.base + "/kpi")
+    assert page.get_by_role("heading", name="Thematic modules on the map").count() == 1
+    page.locator("#chart-modules").wait_for(state="visible")
+    assert page.evaluate("Chart.getChart('chart-modules').data.datasets[0].data.length") >= 1
+    page.screenshot(path=str(ARTIFACTS / "kpi-desktop.png"), full_page=True)

@@ -58,7 +58,7 @@ def kpi_csv():
 def kpi_page():
     """Show the KPIs as tables (and charts where the browser runs scripts)."""
     results, period = _request_kpis()
-    chart_data = json.dumps({r["name"]: r["detail"] for r in results}, default=str)
+    chart_data = json.loads(json.dumps({r["name"]: r["detail"] for r in results}, default=str))
     return render_template("kpi.html", kpis=results, period=period, chart_data=chart_data)
 
 

@@ -29,6 +29,7 @@ VENDOR = {
     "leaflet/images/marker-icon-2x.png": "leaflet/dist/images/marker-icon-2x.png",
     "leaflet/images/marker-shadow.png": "leaflet/dist/images/marker-shadow.png",
     "vectorgrid/vectorgrid.js": "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js",
+    "chart/chart.js": "chart.js/dist/chart.umd.min.js",
 }
 # Scripts of the page, in load order (each file one piece of the CityMap namespace).
 SCRIPTS = ["ns.js", "popup.js", "layers.js", "layer-control.js", "search.js", "locate.js",

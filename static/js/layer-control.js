@@ -70,6 +70,7 @@
             cfg.minzoom > 0 ? '(' + CityMap.t('visible_from_zoom', {zoom: cfg.minzoom}) + ')' : '', row);
           L.DomEvent.on(input, 'change', function () {
             if (input.checked) { map.addLayer(modules[cfg.id]); } else { map.removeLayer(modules[cfg.id]); }
+            CityMap.count('module_toggle', cfg.id);
             map.fire('citymap:layers');
           });
         });

@@ -17,6 +17,18 @@
     return text;
   };
 
+  /* Count one use of the map on the server (no identifier is sent or kept). */
+  CityMap.count = function (kind, detail) {
+    var body = JSON.stringify({kind: kind, detail: detail});
+    try {
+      if (navigator.sendBeacon) {
+        navigator.sendBeacon('/api/usage', new Blob([body], {type: 'application/json'}));
+      } else {
+        fetch('/api/usage', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: body});
+      }
+    } catch (e) { /* counting must never break the map */ }
+  };
+
   /* Fill a URL template like /map/features/{layer}.geojson, each value URL-encoded. */
   CityMap.url = function (template, values) {
     return template.replace(/\{(\w+)\}/g, function (_, name) {
