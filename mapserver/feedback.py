@@ -102,9 +102,10 @@ def store_request(conn, what: str, why: str | None, contact: str | None, lang: s
 def public_requests(conn, limit: int = 100) -> list[dict]:
     """Return the latest dataset requests without their contact (personal data)."""
     with conn.cursor() as cur:
-        cur.execute("SELECT what, why, created_at FROM mapserver.dataset_requests"
+        cur.execute("SELECT what, why, created_at, status, answer FROM mapserver.dataset_requests"
                     " ORDER BY created_at DESC, id DESC LIMIT %s", (int(limit),))
-        return [{"what": w, "why": y, "created_at": c} for w, y, c in cur.fetchall()]
+        return [{"what": w, "why": y, "created_at": c, "status": s, "answer": a}
+                for w, y, c, s, a in cur.fetchall()]
 
 
 def nps(conn) -> dict:

@@ -64,8 +64,7 @@ def admin_rules(app):
 
 
 def sample_url(rule):
-    return re.sub(r"<(?:int:)?(\w+)>", lambda m: "7" if m.group(1) == "fid" else "parcels",
-                  rule.rule)
+    return re.sub(r"<(int:)?(\w+)>", lambda m: "7" if m.group(1) else "parcels", rule.rule)
 
 
 def test_every_admin_route_declares_a_role(admin_app):
@@ -278,3 +277,38 @@ def test_every_api_route_is_in_the_openapi_document(admin_app):
             path = re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule.rule)
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 assert (path, method) in documented, (path, method)
+
+
+def test_dataset_requests_move_through_states_residents_can_see(admin_app, accounts,
+                                                                 database_url):
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO mapserver.dataset_requests (what, why, contact, lang) VALUES"
+                    " ('Tree inventory', 'for shade', 'resident@example.org', 'en') RETURNING id")
+        (first,) = cur.fetchone()
+        cur.execute("INSERT INTO mapserver.dataset_requests (what, lang) VALUES"
+                    " ('Private CCTV owners', 'en') RETURNING id")
+        (second,) = cur.fetchone()
+    client = admin_app.test_client()
+    auth = bearer(accounts, "planner")
+    inbox = client.get("/admin/api/requests", headers=auth).json["requests"]
+    assert {"id": first, "contact": "resident@example.org"}.items() <= next(
+        r for r in inbox if r["id"] == first).items()
+    accepted = client.post(f"/admin/api/requests/{first}", headers=auth,
+                           json={"status": "accepted", "answer": "We are collecting it."})
+    assert accepted.status_code == 200 and accepted.json["status"] == "accepted"
+    skipped = client.post(f"/admin/api/requests/{second}", headers=auth,
+                          json={"status": "published"})
+    assert skipped.status_code == 400 and "cannot become 'published'" in skipped.json[
+        "description"]
+    silent = client.post(f"/admin/api/requests/{second}", headers=auth,
+                         json={"status": "declined"})
+    assert silent.status_code == 400 and "public answer" in silent.json["description"]
+    declined = client.post(f"/admin/api/requests/{second}", headers=auth,
+                           json={"status": "declined", "answer": "That is personal data."})
+    assert declined.status_code == 200
+    public = client.get("/feedback", headers={"Accept-Language": "en"}).text
+    assert "We are collecting it." in public and "accepted, in preparation" in public
+    assert "That is personal data." in public and "declined" in public
+    assert "resident@example.org" not in public  # the contact never reaches the public
+    assert client.post(f"/admin/api/requests/{first}", headers=bearer(accounts, "staff"),
+                       json={"status": "published"}).status_code == 403

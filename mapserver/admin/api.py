@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from .. import audit, registry, versions
+from .. import audit, registry, requests_inbox, versions
 from ..auth import sessions, users
 from ..errors import InvalidParameter, NotFound
 from ..web import database
@@ -163,3 +163,22 @@ def audit_log():
     """Return the newest audit entries."""
     with database().connection() as conn:
         return jsonify({"entries": audit.recent(conn)})
+
+
+@blueprint.get("/requests")
+@guard.requires("planner")
+def list_requests():
+    """List residents' dataset requests with their contact (staff only)."""
+    with database().connection() as conn:
+        return jsonify({"requests": requests_inbox.inbox(conn)})
+
+
+@blueprint.post("/requests/<int:request_id>")
+@guard.requires("planner")
+def move_request(request_id):
+    """Move a request: accepted, published or declined, with a public answer."""
+    body = _body()
+    with database().connection() as conn:
+        result = requests_inbox.move(conn, request_id, str(body.get("status", "")),
+                                     body.get("answer"), g.user.username, body.get("layer_id"))
+    return jsonify(result)

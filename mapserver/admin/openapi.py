@@ -9,6 +9,8 @@ from .api import blueprint
 ERROR = {"$ref": "#/components/schemas/Error"}
 LAYER_ID = {"name": "layer_id", "in": "path", "required": True,
             "schema": {"type": "string", "pattern": "^[a-z][a-z0-9-]{1,47}$"}}
+REQUEST_ID = {"name": "request_id", "in": "path", "required": True,
+              "schema": {"type": "integer"}}
 FID = {"name": "fid", "in": "path", "required": True, "schema": {"type": "integer"}}
 JSON_OBJECT = {"content": {"application/json": {"schema": {"type": "object"}}}}
 
@@ -62,6 +64,10 @@ def document() -> dict:
         "/admin/api/users": {"post": _operation("Create a user", ok="201", role="admin",
                                                 body=JSON_OBJECT["content"])},
         "/admin/api/audit": {"get": _operation("Read the audit log", role="admin")},
+        "/admin/api/requests": {"get": _operation("List residents' dataset requests")},
+        "/admin/api/requests/{request_id}": {
+            "post": _operation("Move a request (accepted, published, declined) with an answer",
+                               params=[REQUEST_ID], body=JSON_OBJECT["content"])},
     }
     return {
         "openapi": "3.0.3",

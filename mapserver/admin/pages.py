@@ -20,7 +20,7 @@ from flask import (
     url_for,
 )
 
-from .. import audit, registry, versions
+from .. import audit, registry, requests_inbox, versions
 from ..auth import sessions, users
 from ..errors import Forbidden, InvalidParameter, MapServerError, NotFound
 from ..web import database
@@ -195,3 +195,25 @@ def audit_page():
     with database().connection() as conn:
         entries = audit.recent(conn)
     return render_template("admin/audit.html", entries=entries)
+
+
+@blueprint.get("/requests")
+@guard.requires("planner")
+def requests_page():
+    """Show residents' dataset requests, open ones first."""
+    with database().connection() as conn:
+        entries = requests_inbox.inbox(conn)
+    return render_template("admin/requests.html", entries=entries, moves=requests_inbox.MOVES,
+                           done=request.args.get("done"), error=request.args.get("error"))
+
+
+@blueprint.post("/requests/<int:request_id>")
+@guard.requires("planner")
+def move_request(request_id):
+    """Move one request to its next state, with a public answer."""
+    with database().connection() as conn:
+        result = requests_inbox.move(conn, request_id, request.form.get("status", ""),
+                                     request.form.get("answer"), g.user.username,
+                                     request.form.get("layer_id") or None)
+    return redirect(url_for(".requests_page", done=f"request {request_id}: {result['status']}"),
+                    code=303)
