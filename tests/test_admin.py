@@ -312,3 +312,43 @@ def test_dataset_requests_move_through_states_residents_can_see(admin_app, accou
     assert "resident@example.org" not in public  # the contact never reaches the public
     assert client.post(f"/admin/api/requests/{first}", headers=bearer(accounts, "staff"),
                        json={"status": "published"}).status_code == 403
+
+
+def test_event_layer_shows_only_inside_its_window_and_hiding_drops_its_tiles(
+        admin_app, accounts, settings):
+    import datetime as dt
+
+    client = admin_app.test_client()
+    auth = bearer(accounts, "planner")
+    created = client.post("/admin/api/layers/t-festival/upload", headers=auth, data={
+        "file": geojson_upload([point(-71.105, 42.373, what="Stage")])})
+    assert created.status_code == 201
+    assert client.post("/admin/api/layers/t-festival/publish", headers=auth).status_code == 200
+
+    def visible():
+        listed = {layer["id"] for layer in client.get("/layers").json["layers"]}
+        collection = client.get("/ogc/collections/t-festival").status_code
+        tilejson = client.get("/tiles/t-festival.json").status_code
+        assert (collection == 200) == (tilejson == 200) == ("t-festival" in listed)
+        return "t-festival" in listed
+
+    assert visible()
+    now = dt.datetime.now(dt.UTC)
+    over = {"valid_from": (now - dt.timedelta(days=3)).isoformat(),
+            "valid_to": (now - dt.timedelta(days=1)).isoformat()}
+    assert client.patch("/admin/api/layers/t-festival/metadata", headers=auth,
+                        json=over).status_code == 200
+    assert not visible()  # the festival is over: hidden without anyone acting
+    running = {"valid_from": (now - dt.timedelta(hours=1)).isoformat(),
+               "valid_to": (now + dt.timedelta(days=1)).isoformat()}
+    assert client.patch("/admin/api/layers/t-festival/metadata", headers=auth,
+                        json=running).status_code == 200
+    assert visible()
+
+    tile = client.get("/tiles/t-festival/16/19824/24238.mvt")
+    assert tile.status_code in (200, 204)
+    cached = settings.tiles_cache / "t-festival"
+    assert cached.is_dir()
+    assert client.post("/admin/api/layers/t-festival/unpublish", headers=auth).status_code == 200
+    assert not cached.exists()  # a front server serving the cache cannot show it either
+    assert not visible()

@@ -104,6 +104,22 @@ class TileCache:
             ready.touch()
         self._locks_ready = True
 
+    def drop_layer(self, layer_id: str) -> list[str]:
+        """Delete every cached tile of a layer, alone or in a composite; return the folders.
+
+        Needed when a layer is hidden: a front web server serving this folder directly
+        does not ask the registry. Composites too long for a folder name are stored
+        under a digest and cannot be told apart, so those are dropped as well.
+        """
+        dropped = []
+        if self.root.is_dir():
+            for child in self.root.iterdir():
+                if child.is_dir() and (layer_id in child.name.split(",")
+                                       or child.name.startswith("composite-")):
+                    shutil.rmtree(child, ignore_errors=True)
+                    dropped.append(child.name)
+        return dropped
+
     def drop_other_versions(self, key: str, version: str) -> list[str]:
         """Delete the cached tiles of `key` at every version but `version`; return those."""
         keep = self.path(key, version, 0, 0, 0).parents[2]

@@ -8,6 +8,7 @@ from .. import audit, registry, requests_inbox, versions
 from ..auth import sessions, users
 from ..errors import InvalidParameter, NotFound
 from ..web import database
+from ..web.tiles import tile_cache
 from . import guard
 from .uploads import ingest_upload
 
@@ -91,6 +92,7 @@ def unpublish(layer_id):
     """Hide a layer everywhere at once."""
     with database().connection() as conn:
         versions.set_published(conn, layer_id, False, g.user.username)
+    tile_cache().drop_layer(layer_id)
     return jsonify({"id": layer_id, "published": False})
 
 

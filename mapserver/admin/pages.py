@@ -24,6 +24,7 @@ from .. import audit, registry, requests_inbox, versions
 from ..auth import sessions, users
 from ..errors import Forbidden, InvalidParameter, MapServerError, NotFound
 from ..web import database
+from ..web.tiles import tile_cache
 from . import guard
 from .uploads import ACCEPTED, ingest_upload
 
@@ -149,6 +150,8 @@ def publish(layer_id):
     show = request.form.get("published") == "1"
     with database().connection() as conn:
         versions.set_published(conn, layer_id, show, g.user.username)
+    if not show:
+        tile_cache().drop_layer(layer_id)
     return _back(layer_id, "published" if show else "unpublished")
 
 

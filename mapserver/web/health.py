@@ -16,7 +16,7 @@ def healthz():
     """Report whether the database answers and which layer versions are served."""
     try:
         with database().connection() as conn:
-            layers = registry.list_all(conn, published_only=True)
+            layers = registry.public_layers(conn)
     except MapServerError as exc:
         body = {"status": "unavailable", "database": "unreachable", "detail": exc.description}
         return jsonify(body), 503
@@ -33,5 +33,5 @@ def healthz():
 def list_layers():
     """List the published layers with their public description."""
     with database().connection() as conn:
-        layers = registry.list_all(conn, published_only=True)
+        layers = registry.public_layers(conn)
     return jsonify({"layers": [r.summary() for r in layers]})
