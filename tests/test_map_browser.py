@@ -334,3 +334,35 @@ def test_kpi_page_draws_its_charts_from_the_tables_numbers(page):
     page.locator("#chart-modules").wait_for(state="visible")
     assert page.evaluate("Chart.getChart('chart-modules').data.datasets[0].data.length") >= 1
     page.screenshot(path=str(ARTIFACTS / "kpi-desktop.png"), full_page=True)
+
+
+def test_planner_uploads_by_dropping_a_file_and_previews_it(page, database_url, tmp_path):
+    import json as _json
+
+    import psycopg2
+
+    from mapserver.auth import users
+
+    with psycopg2.connect(database_url) as conn:
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM mapserver.users WHERE username = 'b-planner'")
+        users.create(conn, "b-planner", "a long enough password", "planner")
+    upload = tmp_path / "benches.geojson"
+    upload.write_text(_json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"seat": "oak"},
+         "geometry": {"type": "Point", "coordinates": [-71.1 + i / 1000, 42.37]}}
+        for i in range(3)]}))
+    page.goto(page.base + "/admin/")
+    page.get_by_label("User name").fill("b-planner")
+    page.get_by_label("Password").fill("a long enough password")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Layers").wait_for()
+    assert _axe(page) == []
+    page.get_by_label("Layer id").fill("b-benches")
+    page.get_by_label("File (").set_input_files(str(upload))
+    page.get_by_role("button", name="Upload and check").click()
+    page.get_by_text("Loaded b-benches as version 1").wait_for()
+    assert page.get_by_text("3 of 3 features loaded").count() == 1
+    page.locator(".preview-map path.leaflet-interactive").first.wait_for()
+    assert page.locator(".preview-map path.leaflet-interactive").count() == 3
+    page.screenshot(path=str(ARTIFACTS / "admin-upload.png"), full_page=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
+from psycopg2 import sql
 
 from .. import audit, registry, requests_inbox, versions
 from ..auth import sessions, users
@@ -184,3 +185,27 @@ def move_request(request_id):
         result = requests_inbox.move(conn, request_id, str(body.get("status", "")),
                                      body.get("answer"), g.user.username, body.get("layer_id"))
     return jsonify(result)
+
+
+PREVIEW_LIMIT = 5000
+
+
+@blueprint.get("/layers/<layer_id>/preview.geojson")
+@guard.requires("planner")
+def preview(layer_id):
+    """Return a layer's served version (drafts too) as GeoJSON for the upload preview map."""
+    with database().connection() as conn:
+        record = registry.get(conn, layer_id)
+        if record is None or not record.loaded:
+            raise NotFound(f"no layer '{layer_id}'", fix="upload a file to create it")
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL(
+                "SELECT json_build_object('type', 'FeatureCollection', 'features',"
+                " coalesce(json_agg(json_build_object('type', 'Feature', 'id', fid,"
+                " 'geometry', ST_AsGeoJSON(geom, 7)::json, 'properties', '{{}}'::json)), '[]'))"
+                " FROM (SELECT fid, geom FROM layers.{} ORDER BY fid LIMIT %s) f").format(
+                sql.Identifier(record.table_name)), (PREVIEW_LIMIT,))
+            body = cur.fetchone()[0]
+    body["bbox"] = record.bbox
+    body["truncated"] = (record.feature_count or 0) > PREVIEW_LIMIT
+    return jsonify(body)

@@ -43,6 +43,9 @@ def document() -> dict:
         "/admin/api/layers": {"get": _operation("List every layer, drafts included")},
         "/admin/api/layers/{layer_id}/versions": {
             "get": _operation("List a layer's versions", params=[LAYER_ID])},
+        "/admin/api/layers/{layer_id}/preview.geojson": {
+            "get": _operation("A layer's served version as GeoJSON (drafts too) for previews",
+                              params=[LAYER_ID])},
         "/admin/api/layers/{layer_id}/upload": {
             "post": _operation("Load a file as a new version (or a new draft layer)",
                                params=[LAYER_ID], body=upload_body, ok="201")},
