@@ -352,3 +352,22 @@ def test_event_layer_shows_only_inside_its_window_and_hiding_drops_its_tiles(
     assert client.post("/admin/api/layers/t-festival/unpublish", headers=auth).status_code == 200
     assert not cached.exists()  # a front server serving the cache cannot show it either
     assert not visible()
+
+
+def test_staff_read_staff_only_fields_privately_everyone_else_never(admin_app, accounts):
+    client = admin_app.test_client()
+    url = "/ogc/collections/parcels/items?limit=5&filter=editor IS NOT NULL"
+    anonymous = client.get(url)
+    assert anonymous.status_code == 400  # the same answer as for an unknown field
+    staff = client.get(url, headers=bearer(accounts, "staff"))
+    assert staff.status_code == 200
+    features = staff.json["features"]
+    assert features and all(f["properties"]["editor"] for f in features)
+    assert staff.headers["Cache-Control"] == "private, no-store"
+    assert "Authorization" in staff.headers["Vary"]
+    public = client.get("/ogc/collections/parcels/items?limit=5")
+    assert "editor" not in public.text and "private" not in public.headers.get(
+        "Cache-Control", "")
+    assert "Authorization" in public.headers["Vary"]  # shared caches keep the two apart
+    wrong = client.get(url, headers={"Authorization": "Bearer ms_not-a-token"})
+    assert wrong.status_code == 400 and wrong.json == anonymous.json

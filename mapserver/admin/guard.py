@@ -33,6 +33,18 @@ def load_user() -> None:
                 g.user, g.csrf = found
 
 
+def viewer_sees_staff_fields() -> bool:
+    """Tell whether this request comes from city staff (who may read staff-only fields).
+
+    Costs a query only when the request carries a token or a session cookie.
+    """
+    if not (request.headers.get("Authorization") or request.cookies.get(SESSION_COOKIE)):
+        return False
+    if "user" not in g:
+        load_user()
+    return g.user is not None and role_at_least(g.user.role, "staff")
+
+
 def _wants_html() -> bool:
     return not request.path.startswith("/admin/api/")
 

@@ -9,6 +9,7 @@ import psycopg2
 from flask import Response, request
 
 from .. import registry
+from ..admin.guard import viewer_sees_staff_fields
 from ..errors import InvalidParameter, NotFound
 from ..web import database
 from . import blueprint, cql, params, query
@@ -17,9 +18,9 @@ from .respond import GEOJSON, HTML, JSON, html_response, link, request_url_with,
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 
-def _filters(record, args) -> tuple[query.Where, list[str], list]:
+def _filters(record, args, staff: bool) -> tuple[query.Where, list[str], list]:
     """Parse every filtering parameter into a WHERE clause; return it, columns, sort keys."""
-    types = query.public_types(record)
+    types = query.visible_types(record, staff)
     public = list(types)
     params.check_known(args, params.ITEMS_PARAMS, public)
     where = query.Where()
@@ -60,9 +61,10 @@ def items(collection_id: str):
     html = wants_html(("json", "geojson", "html"))
     limit = params.parse_limit(args.get("limit"))
     offset = params.parse_offset(args.get("offset"))
+    staff = viewer_sees_staff_fields()
     with database().connection() as conn:
         record = registry.public_layer(conn, collection_id)
-        where, columns, keys = _filters(record, args)
+        where, columns, keys = _filters(record, args, staff)
         with conn.cursor() as cur:
             features, matched = _run(lambda: query.page(cur, record, where, columns, keys,
                                                         limit, offset))
@@ -84,11 +86,11 @@ def items(collection_id: str):
     head = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,
             "timeStamp": stamp, "links": links}
     if html:
-        return html_response("items.html", doc=head, features=json.loads(features),
-                             columns=columns, record=record)
+        return _for(staff, html_response("items.html", doc=head, features=json.loads(features),
+                                         columns=columns, record=record))
     # The features are already JSON text from PostGIS: splice, do not parse and re-dump.
     body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + features + "}"
-    return Response(body, mimetype=GEOJSON)
+    return _for(staff, Response(body, mimetype=GEOJSON))
 
 
 @blueprint.get("/collections/<collection_id>/items/<feature_id>")
@@ -97,10 +99,11 @@ def item(collection_id: str, feature_id: str):
     args = request.args
     params.check_known(args, {"f", "properties"})
     html = wants_html(("json", "geojson", "html"))
+    staff = viewer_sees_staff_fields()
     with database().connection() as conn:
         record = registry.public_layer(conn, collection_id)
-        public = list(query.public_types(record))
-        columns = params.parse_properties(args.get("properties"), public)
+        visible = list(query.visible_types(record, staff))
+        columns = params.parse_properties(args.get("properties"), visible)
         if not feature_id.isascii() or not feature_id.isdigit() or len(feature_id) > 18:
             raise NotFound(f"collection {record.id!r} has no feature {feature_id[:32]!r}",
                            fix="feature ids are whole numbers; take them from the items")
@@ -119,5 +122,14 @@ def item(collection_id: str, feature_id: str):
         link(url(f"/collections/{record.id}"), "collection", JSON, "the collection"),
     ]
     if html:
-        return html_response("item.html", doc=feature, record=record, columns=columns)
-    return Response(json.dumps(feature, ensure_ascii=False), mimetype=GEOJSON)
+        return _for(staff, html_response("item.html", doc=feature, record=record,
+                                         columns=columns))
+    return _for(staff, Response(json.dumps(feature, ensure_ascii=False), mimetype=GEOJSON))
+
+
+def _for(staff: bool, response):
+    """Mark who a response was made for: staff-only data never enters a shared cache."""
+    response.headers["Vary"] = "Accept, Cookie, Authorization"
+    if staff:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -26,6 +26,13 @@ def public_types(record: LayerRecord) -> dict[str, str]:
             if f["visibility"] == "public"}
 
 
+def visible_types(record: LayerRecord, staff: bool) -> dict[str, str]:
+    """Return the fields a reader may see: staff see every field, everyone else public ones."""
+    if not staff:
+        return public_types(record)
+    return {f["name"]: f["type"] for f in record.manifest["fields"]}
+
+
 def feature_json(columns: list[str]) -> sql.Composable:
     """Return the SQL text expression of one GeoJSON Feature with the given columns.
 
