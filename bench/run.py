@@ -16,7 +16,7 @@ def main() -> int:
     """Run the benchmarks named on the command line, or all of them."""
     chosen = sys.argv[1:] or BENCHMARKS
     for name in chosen:
-        module = importlib.import_module(name)
+        module = importlib.import_module(f"bench_{name}")
         print(f"== {name}", flush=True)
         for line in module.run():
             print(line, flush=True)

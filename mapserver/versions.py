@@ -16,7 +16,7 @@ from psycopg2 import sql
 
 from . import audit, registry
 from .errors import InvalidParameter, NotFound
-from .ingest import store
+from .ingest import swap
 from .manifest import validate
 
 # Manifest keys a planner may change after loading; fields may change only these keys.
@@ -56,7 +56,7 @@ def rollback(conn, layer_id: str, version: int, actor: str) -> None:
             raise InvalidParameter(f"version {version} of '{layer_id}' is no longer kept",
                                    fix="roll back to one of the kept versions")
         cur.execute("SELECT 1 FROM mapserver.layers WHERE id = %s FOR UPDATE", (layer_id,))
-        store.point_registry_at(cur, layer_id, int(version))
+        swap.point_registry_at(cur, layer_id, int(version))
     audit.record(conn, actor, "rollback", layer_id, from_version=current.version,
                  to_version=int(version))
     conn.commit()
@@ -122,7 +122,7 @@ def _derive(conn, current, manifest: dict, actor: str, action: str,
     """Copy the served table as a new version, apply `change` to it, and serve it."""
     try:
         with conn.cursor() as cur:
-            version = store.lock_layer(cur, current.id, manifest, published=current.published,
+            version = swap.lock_layer(cur, current.id, manifest, published=current.published,
                                        expected_version=expected_version)
             table = f"{current.id}__v{version}"
             columns = sql.SQL(", ").join(sql.Identifier(c) for c in
@@ -138,7 +138,7 @@ def _derive(conn, current, manifest: dict, actor: str, action: str,
             cur.execute(sql.SQL("ANALYZE layers.{}").format(target))
             report = {"layer": current.id, "derived_from": current.version, "action": action,
                       "by": actor, "at": dt.datetime.now(dt.UTC).isoformat(), **details}
-            store.make_current(cur, current.id, version, table, manifest,
+            swap.make_current(cur, current.id, version, table, manifest,
                                current.feature_count, current.bbox, current.source_checksum,
                                report)
         audit.record(conn, actor, action, current.id, version=version, **details)

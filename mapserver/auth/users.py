@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 
 import psycopg2.errors
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -17,9 +18,13 @@ from . import ROLES
 MIN_PASSWORD = 12
 MAX_FAILURES = 5
 FAILURE_WINDOW = "15 minutes"
-# Verified against when the user does not exist, so a wrong name costs as long as a
-# wrong password and timing does not tell which names exist.
-_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so a wrong name costs as
+    long as a wrong password and timing does not tell which names exist."""
+    return generate_password_hash("not a real password", method="scrypt")
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def verify(conn, username: str, password: str, client: str) -> User | None:
                         (_failure_key(username, client),))
             return User(row[0], row[1], row[2])
         if row is None:
-            check_password_hash(_DUMMY_HASH, password)
+            check_password_hash(_dummy_hash(), password)
         cur.execute("INSERT INTO mapserver.login_failures (key) VALUES (%s)",
                     (_failure_key(username, client),))
     return None

@@ -23,7 +23,7 @@ from cadastral.buildings import ParcelIndex
 
 from .. import registry
 from ..errors import InvalidData
-from . import store
+from . import store, swap
 from .attributes import convert, select_fields
 from .geometry import Reprojector, clean
 from .reader import open_source
@@ -169,7 +169,7 @@ def load_layer(conn, manifest, *, published: bool = True, progress: bool = False
         raise
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-    store.drop_old_versions(conn, manifest.id, keep_versions)
+    swap.drop_old_versions(conn, manifest.id, keep_versions)
     return report
 
 

@@ -24,17 +24,8 @@ import pyproj
 import shapely
 
 from ..errors import InvalidData
+from .formats import DRIVERS
 
-# File ending -> the GDAL drivers allowed to read it.
-DRIVERS = {
-    ".geojson": ("GeoJSON",),
-    ".json": ("GeoJSON", "TopoJSON"),
-    ".topojson": ("TopoJSON",),
-    ".shp": ("ESRI Shapefile",),
-    ".gpkg": ("GPKG",),
-    ".csv": ("CSV",),
-    ".kml": ("KML", "LIBKML"),
-}
 FORMATS = ", ".join(sorted(DRIVERS) + [".zip (of a shapefile or one of the above)"])
 
 # Column names GDAL's CSV driver tries for geometry, in the order people use them.

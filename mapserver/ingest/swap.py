@@ -1,0 +1,125 @@
+"""Which table serves a layer: version numbers, the registry pointer and the stable view.
+
+Light on purpose (psycopg2 only): loads, edits, descriptions and rollbacks all move
+the pointer through here, and the web workers import it without the ingest stack.
+"""
+
+from __future__ import annotations
+
+import json
+
+import psycopg2
+import psycopg2.errors
+from psycopg2 import sql
+from psycopg2.extras import Json
+
+from ..errors import Conflict
+
+VIEW_LOCK_TIMEOUT_S = 10
+STORED_TYPES = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolygon"}
+
+
+def _replace_view(cur, layer_id: str, table: str) -> None:
+    view, target = sql.Identifier(layer_id), sql.Identifier(table)
+    # A session reading the view inside a long transaction would hold the swap,
+    # and every reader queued behind it: give up instead, the old version stays.
+    cur.execute("SET LOCAL lock_timeout = %s", (f"{VIEW_LOCK_TIMEOUT_S}s",))
+    cur.execute("SAVEPOINT replace_view")
+    try:
+        cur.execute(sql.SQL("CREATE OR REPLACE VIEW layers.{} AS SELECT * FROM layers.{}")
+                    .format(view, target))
+    except psycopg2.errors.LockNotAvailable:
+        raise Conflict(f"layer '{layer_id}' is held by a long-running reader of the view "
+                       f"layers.\"{layer_id}\"", fix="try the load again in a moment") from None
+    except psycopg2.Error:
+        # The columns changed: only a new view fits.  Readers of the app never use
+        # the view (they follow the registry), so dropping it is safe.
+        cur.execute("ROLLBACK TO SAVEPOINT replace_view")
+        cur.execute(sql.SQL("DROP VIEW IF EXISTS layers.{}").format(view))
+        cur.execute(sql.SQL("CREATE VIEW layers.{} AS SELECT * FROM layers.{}")
+                    .format(view, target))
+    cur.execute("RELEASE SAVEPOINT replace_view")
+    cur.execute("SET LOCAL lock_timeout = 0")
+
+
+
+def lock_layer(cur, layer_id: str, manifest_raw: dict, *, published: bool,
+               expected_version: int | None) -> int:
+    """Lock a layer's registry row (creating it if new) and return the next version number.
+
+    Two changes of one layer queue here; with `expected_version` the later one
+    fails with a conflict instead of silently replacing the first one's work.
+    Version numbers only grow, also after a rollback to an older version.
+    """
+    cur.execute("INSERT INTO mapserver.layers (id, manifest, published) VALUES (%s, %s, %s)"
+                " ON CONFLICT (id) DO NOTHING", (layer_id, Json(manifest_raw), published))
+    cur.execute("SELECT version FROM mapserver.layers WHERE id = %s FOR UPDATE", (layer_id,))
+    current = cur.fetchone()[0]
+    if expected_version is not None and current != expected_version:
+        raise Conflict(f"layer '{layer_id}' was changed by someone else (now version "
+                       f"{current}, you started from {expected_version})",
+                       fix="reload the page, review the new version and try again")
+    cur.execute("SELECT coalesce(max(version), 0) + 1 FROM mapserver.layer_versions"
+                " WHERE layer_id = %s", (layer_id,))
+    return cur.fetchone()[0]
+
+
+
+def make_current(cur, layer_id: str, version: int, table: str, manifest_raw: dict,
+                 count: int, bbox, checksum: str | None, report: dict) -> None:
+    """Record a new version whose table is ready, and point the registry and view at it."""
+    report_json = Json(json.loads(json.dumps(report, default=str)))
+    geometry_type = STORED_TYPES[manifest_raw["geometry"]]
+    cur.execute(
+        "INSERT INTO mapserver.layer_versions (layer_id, version, table_name, manifest,"
+        " geometry_type, feature_count, bbox, source_checksum, load_report)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (layer_id, version, table, Json(manifest_raw), geometry_type, count, bbox,
+         checksum or "", report_json))
+    point_registry_at(cur, layer_id, version)
+
+
+
+def point_registry_at(cur, layer_id: str, version: int) -> None:
+    """Serve an existing version (a new one, or an older one on rollback)."""
+    cur.execute(
+        "UPDATE mapserver.layers l SET version = v.version, table_name = v.table_name,"
+        " manifest = v.manifest, geometry_type = v.geometry_type,"
+        " feature_count = v.feature_count, bbox = v.bbox, source_checksum = v.source_checksum,"
+        " loaded_at = v.loaded_at, load_report = v.load_report"
+        " FROM mapserver.layer_versions v WHERE l.id = %s AND v.layer_id = l.id"
+        " AND v.version = %s RETURNING v.table_name", (layer_id, version))
+    (table,) = cur.fetchone()
+    _replace_view(cur, layer_id, table)
+
+
+
+def drop_old_versions(conn, layer_id: str, keep: int) -> list[str]:
+    """Keep the served version and the newest others up to `keep` in all; drop the rest.
+
+    Their history rows stay, so the registry still tells what each version was.
+    """
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT v.table_name FROM mapserver.layer_versions v JOIN mapserver.layers l"
+            " ON l.id = v.layer_id WHERE v.layer_id = %s AND NOT v.table_dropped"
+            " AND v.version <> l.version ORDER BY v.version DESC OFFSET %s",
+            (layer_id, max(keep - 1, 0)))
+        tables = [row[0] for row in cur.fetchall()]
+        # A reader still on an old version must not be blocked behind a DROP: drop
+        # what can be dropped at once and leave the rest for the next load.
+        cur.execute("SET LOCAL lock_timeout = '1s'")
+        dropped = []
+        for table in tables:
+            cur.execute("SAVEPOINT drop_one")
+            try:
+                cur.execute(sql.SQL("DROP TABLE IF EXISTS layers.{}").format(
+                    sql.Identifier(table)))
+                dropped.append(table)
+            except psycopg2.errors.LockNotAvailable:
+                cur.execute("ROLLBACK TO SAVEPOINT drop_one")
+        tables = dropped
+        cur.execute("UPDATE mapserver.layer_versions SET table_dropped = true"
+                    " WHERE layer_id = %s AND table_name = ANY(%s)", (layer_id, tables))
+    conn.commit()
+    return tables
