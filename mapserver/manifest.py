@@ -29,10 +29,19 @@ PG_TYPES = {
 
 
 @cache
+def _schema() -> dict:
+    return json.loads((resources.files("mapserver") / "manifest.schema.json").read_text())
+
+
+@cache
 def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads((resources.files("mapserver") / "manifest.schema.json").read_text())
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    cls = jsonschema.validators.validator_for(_schema())
+    return cls(_schema(), format_checker=cls.FORMAT_CHECKER)
+
+
+def categories() -> list[str]:
+    """Return the dataset categories a manifest may name (the schema's list)."""
+    return list(_schema()["properties"]["category"]["enum"])
 
 
 @dataclass(frozen=True)

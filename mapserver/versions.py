@@ -23,6 +23,7 @@ from .manifest import validate
 DESCRIBABLE = {"title", "description", "category", "keywords", "licence", "attribution",
                "style", "minzoom", "maxzoom", "default_on", "valid_from", "valid_to"}
 FIELD_KEYS = {"title", "description", "visibility"}
+MERGED = {"title", "description", "style", "licence"}  # dicts a change updates key by key
 
 
 def _layer(conn, layer_id: str) -> registry.LayerRecord:
@@ -72,7 +73,9 @@ def describe(conn, layer_id: str, changes: dict, actor: str,
                                fix=f"change only: {', '.join(sorted(DESCRIBABLE | {'fields'}))}")
     manifest = copy.deepcopy(current.manifest)
     for key, value in changes.items():
-        if key != "fields":
+        if key in MERGED and isinstance(value, dict):
+            manifest[key] = {**manifest.get(key, {}), **value}  # a form may send a part
+        elif key != "fields":
             manifest[key] = value
     by_name = {f["name"]: f for f in manifest["fields"]}
     for name, field_changes in (changes.get("fields") or {}).items():
@@ -83,7 +86,10 @@ def describe(conn, layer_id: str, changes: dict, actor: str,
         if bad:
             raise InvalidParameter(f"cannot change {', '.join(sorted(bad))} of a field",
                                    fix=f"change only: {', '.join(sorted(FIELD_KEYS))}")
-        by_name[name].update(field_changes)
+        for key, value in field_changes.items():
+            if key in ("title", "description") and isinstance(value, dict):
+                value = {**(by_name[name].get(key) or {}), **value}  # other languages stay
+            by_name[name][key] = value
     problems = validate(manifest, layer_id)
     if problems:
         raise InvalidParameter("; ".join(problems), fix="correct the values named")

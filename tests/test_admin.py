@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from urllib.parse import unquote
 
 import psycopg2
 import pytest
@@ -371,3 +372,37 @@ def test_staff_read_staff_only_fields_privately_everyone_else_never(admin_app, a
     assert "Authorization" in public.headers["Vary"]  # shared caches keep the two apart
     wrong = client.get(url, headers={"Authorization": "Bearer ms_not-a-token"})
     assert wrong.status_code == 400 and wrong.json == anonymous.json
+
+
+def test_planner_corrects_a_feature_and_restyles_a_layer_in_the_pages(admin_app, accounts,
+                                                                      database_url):
+    client = admin_app.test_client()
+    login(client, "t-planner")
+    page = client.get("/admin/layers/public-buildings")
+    assert page.status_code == 200 and "Correct one feature" in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT fid FROM layers.\"public-buildings\" WHERE kind = 'library' "
+                    "ORDER BY fid LIMIT 1")
+        (fid,) = cur.fetchone()
+    saved = client.post("/admin/layers/public-buildings/features", data={
+        "csrf_token": csrf, "fid": str(fid), "field": "opening_hours",
+        "value": "Mo-Sa 09:00-21:00"})
+    assert saved.status_code == 303 and "saved as version" in unquote(saved.headers["Location"])
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT opening_hours FROM layers.\"public-buildings\" WHERE fid = %s",
+                    (fid,))
+        assert cur.fetchone() == ("Mo-Sa 09:00-21:00",)
+    form = {"csrf_token": csrf, "field": [], "title_en": "Public buildings",
+            "title_ro": "Clădiri publice", "description_en": "Buildings.",
+            "description_ro": "Clădiri.", "category": "public-services",
+            "licence_id": "PDDL-1.0", "licence_url": "https://opendatacommons.org/licenses/pddl/1-0/",
+            "style_color": "#aa0000", "style_fill": "#ffcccc", "minzoom": "11"}
+    described = client.post("/admin/layers/public-buildings/describe", data=form)
+    assert described.status_code == 303
+    layer = {lay["id"]: lay for lay in client.get("/layers").json["layers"]}["public-buildings"]
+    assert layer["minzoom"] == 11
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT manifest->'style' FROM mapserver.layers WHERE id = 'public-buildings'")
+        style = cur.fetchone()[0]
+    assert style["color"] == "#aa0000" and style["fill"] == "#ffcccc" and style["radius"] == 7

@@ -23,6 +23,7 @@ from flask import (
 from .. import audit, registry, requests_inbox, versions
 from ..auth import sessions, users
 from ..errors import Forbidden, InvalidParameter, MapServerError, NotFound
+from ..manifest import categories
 from ..web import database
 from ..web.tiles import tile_cache
 from . import guard
@@ -116,6 +117,7 @@ def layer(layer_id):
     if record is None:
         raise NotFound(f"no layer '{layer_id}'", fix="pick one from the list of layers")
     return render_template("admin/layer.html", layer=record, history=history, accepted=ACCEPTED,
+                           categories=categories(),
                            done=request.args.get("done"), error=request.args.get("error"))
 
 
@@ -179,16 +181,40 @@ def describe(layer_id):
     for key in ("category", "attribution"):
         if form.get(key):
             changes[key] = form[key].strip()
+    if form.get("licence_id") and form.get("licence_url"):
+        changes["licence"] = {"id": form["licence_id"].strip(), "url": form["licence_url"].strip()}
+    style = {key: form[f"style_{key}"] for key in ("color", "fill") if form.get(f"style_{key}")}
+    if style:
+        changes["style"] = style
+    if form.get("minzoom", "").isdigit():
+        changes["minzoom"] = int(form["minzoom"])
     for name in form.getlist("field"):
         changes["fields"][name] = {"visibility": form.get(f"visibility_{name}", "staff")}
-        if form.get(f"description_{name}", "").strip():
-            text = form[f"description_{name}"].strip()
-            changes["fields"][name]["description"] = {"en": text, "ro": text}
+        if form.get(f"fielddesc_{name}", "").strip():
+            text = form[f"fielddesc_{name}"].strip()
+            changes["fields"][name]["description"] = {"en": text}
     expected = form.get("expected_version", "")
     with database().connection() as conn:
         version = versions.describe(conn, layer_id, changes, g.user.username,
                                     int(expected) if expected.isdigit() else None)
     return _back(layer_id, f"saved as version {version}")
+
+
+@blueprint.post("/layers/<layer_id>/features")
+@guard.requires("planner")
+def edit_feature(layer_id):
+    """Correct one attribute of one feature (a new version)."""
+    form = request.form
+    fid, field = form.get("fid", ""), form.get("field", "")
+    if not fid.isdigit() or not field:
+        raise InvalidParameter("give a feature id and a field", fix="fill in both")
+    expected = form.get("expected_version", "")
+    with database().connection() as conn:
+        version = versions.edit_feature(conn, layer_id, int(fid),
+                                        {field: form.get("value", "").strip() or None},
+                                        g.user.username,
+                                        int(expected) if expected.isdigit() else None)
+    return _back(layer_id, f"feature {fid} saved as version {version}")
 
 
 @blueprint.get("/audit")
