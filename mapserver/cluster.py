@@ -23,6 +23,7 @@ from .errors import SetupError
 
 SERVICE_USER = "mapserver-pg"
 FIRST_PORT = 54320
+START_ATTEMPTS = 5
 SUPERUSER = "mapserver"
 DATABASE = "mapserver"
 
@@ -180,7 +181,11 @@ class Cluster:
     def start(self) -> str:
         """Start the server (initialising it first) and return its database URL."""
         self.init()
-        if not self.is_running():
+        # Another program may take the free port between our check and the server's bind:
+        # then try the next one.
+        for _attempt in range(START_ATTEMPTS):
+            if self.is_running():
+                break
             port = _free_port(self.port)
             (self.home / "port").write_text(f"{port}\n")
             result = self._run(
@@ -188,10 +193,16 @@ class Cluster:
                  str(self.datadir), "-l", str(self.logfile), "-o", f"-p {port}"],
                 _ensure_service_user(),
             )
-            if result.returncode != 0:
-                tail = self.logfile.read_text()[-800:] if self.logfile.exists() else ""
+            if result.returncode == 0:
+                break
+            tail = self.logfile.read_text()[-800:] if self.logfile.exists() else ""
+            if "Address already in use" not in tail:
                 raise SetupError(f"PostgreSQL did not start: {result.stderr.strip()} {tail}",
                                  fix=f"read {self.logfile}")
+            (self.home / "port").write_text(f"{port + 1}\n")
+        else:
+            raise SetupError("PostgreSQL found no free port to listen on",
+                             fix="stop other PostgreSQL servers, or set DATABASE_URL")
         self._ensure_database()
         return self.url
 
