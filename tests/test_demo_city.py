@@ -112,3 +112,11 @@ def test_stable_view_serves_the_current_version(demo_city, conn, layer_id):
                              "WHERE id = %s", (layer_id,))
     assert table == f"{layer_id}__v" + table.rsplit("__v", 1)[1]
     assert rows(conn, f'SELECT count(*) FROM layers."{layer_id}"') == [(count,)]
+
+
+def test_stable_view_shows_public_columns_only(demo_city, conn):
+    columns = [r[0] for r in rows(conn, "SELECT column_name FROM information_schema.columns "
+                                  "WHERE table_schema = 'layers' AND table_name = 'parcels' "
+                                  "ORDER BY ordinal_position")]
+    assert columns[0] == "fid" and "address" in columns and "geom_3857" in columns
+    assert "editor" not in columns and "edit_date" not in columns

@@ -19,15 +19,23 @@ VIEW_LOCK_TIMEOUT_S = 10
 STORED_TYPES = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolygon"}
 
 
-def _replace_view(cur, layer_id: str, table: str) -> None:
+def _replace_view(cur, layer_id: str, table: str, manifest: dict) -> None:
+    """Point the stable view layers."<id>" at a version: its public columns only.
+
+    The view is for the database's own clients (QGIS, ogr2ogr, other servers), so
+    like every other output it never shows a staff-only field.
+    """
     view, target = sql.Identifier(layer_id), sql.Identifier(table)
+    public = [f["name"] for f in manifest["fields"] if f["visibility"] == "public"]
+    select = sql.SQL("SELECT {} FROM layers.{}").format(
+        sql.SQL(", ").join(sql.Identifier(c) for c in ["fid", *public, "geom", "geom_3857"]),
+        target)
     # A session reading the view inside a long transaction would hold the swap,
     # and every reader queued behind it: give up instead, the old version stays.
     cur.execute("SET LOCAL lock_timeout = %s", (f"{VIEW_LOCK_TIMEOUT_S}s",))
     cur.execute("SAVEPOINT replace_view")
     try:
-        cur.execute(sql.SQL("CREATE OR REPLACE VIEW layers.{} AS SELECT * FROM layers.{}")
-                    .format(view, target))
+        cur.execute(sql.SQL("CREATE OR REPLACE VIEW layers.{} AS {}").format(view, select))
     except psycopg2.errors.LockNotAvailable:
         raise Conflict(f"layer '{layer_id}' is held by a long-running reader of the view "
                        f"layers.\"{layer_id}\"", fix="try the load again in a moment") from None
@@ -36,8 +44,7 @@ def _replace_view(cur, layer_id: str, table: str) -> None:
         # the view (they follow the registry), so dropping it is safe.
         cur.execute("ROLLBACK TO SAVEPOINT replace_view")
         cur.execute(sql.SQL("DROP VIEW IF EXISTS layers.{}").format(view))
-        cur.execute(sql.SQL("CREATE VIEW layers.{} AS SELECT * FROM layers.{}")
-                    .format(view, target))
+        cur.execute(sql.SQL("CREATE VIEW layers.{} AS {}").format(view, select))
     cur.execute("RELEASE SAVEPOINT replace_view")
     cur.execute("SET LOCAL lock_timeout = 0")
 
@@ -88,9 +95,9 @@ def point_registry_at(cur, layer_id: str, version: int) -> None:
         " feature_count = v.feature_count, bbox = v.bbox, source_checksum = v.source_checksum,"
         " loaded_at = v.loaded_at, load_report = v.load_report"
         " FROM mapserver.layer_versions v WHERE l.id = %s AND v.layer_id = l.id"
-        " AND v.version = %s RETURNING v.table_name", (layer_id, version))
-    (table,) = cur.fetchone()
-    _replace_view(cur, layer_id, table)
+        " AND v.version = %s RETURNING v.table_name, v.manifest", (layer_id, version))
+    table, manifest = cur.fetchone()
+    _replace_view(cur, layer_id, table, manifest)
 
 
 
