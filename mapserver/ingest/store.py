@@ -19,6 +19,7 @@ import shapely
 from psycopg2 import sql
 
 from ..errors import InvalidData
+from ..search import SEARCHED_NAMES
 from .geometry import STORAGE_SRID
 from .swap import STORED_TYPES, lock_layer, make_current
 
@@ -75,12 +76,28 @@ def _index_and_measure(cur, staging: str, manifest) -> tuple[int, list | None]:
     if id_field:
         cur.execute(sql.SQL("CREATE INDEX ON layers.{} ({})").format(
             table, sql.Identifier(id_field)))
+    # The map's search box matches these fields by substring and trigram similarity.
+    for field in manifest.fields:
+        if field.public and field.type == "text" and field.name in SEARCHED_NAMES:
+            cur.execute(sql.SQL("CREATE INDEX ON layers.{} USING gin ({} gin_trgm_ops)").format(
+                table, sql.Identifier(field.name)))
     cur.execute(sql.SQL("ANALYZE layers.{}").format(table))
     cur.execute(sql.SQL(
         "SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
         " FROM (SELECT count(*) AS n, ST_Extent(geom) AS e FROM layers.{}) s").format(table))
     count, *bbox = cur.fetchone()
     return count, (bbox if count else None)
+
+
+def _rename_indexes(cur, staging: str, table: str) -> None:
+    """Give the version's indexes names that say whose they are (not the staging table's)."""
+    cur.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'layers'"
+                " AND tablename = %s", (table,))
+    for (name,) in cur.fetchall():
+        if name.startswith(staging):
+            new = (table[:40] + name[len(staging):])[:63]
+            cur.execute(sql.SQL("ALTER INDEX layers.{} RENAME TO {}").format(
+                sql.Identifier(name), sql.Identifier(new)))
 
 
 def swap_in(cur, manifest, staging: str, report, *, published: bool,
@@ -96,6 +113,7 @@ def swap_in(cur, manifest, staging: str, report, *, published: bool,
     table = f"{manifest.id}__v{version}"
     cur.execute(sql.SQL("ALTER TABLE layers.{} RENAME TO {}").format(
         sql.Identifier(staging), sql.Identifier(table)))
+    _rename_indexes(cur, staging, table)
     report.version = version
     make_current(cur, manifest.id, version, table, manifest.raw, count, bbox, report.checksum,
                  report.to_dict())
