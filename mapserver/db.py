@@ -60,8 +60,13 @@ class Database:
             return self._pool
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg2.extensions.connection]:
-        """Lend a connection for one unit of work: committed on success, rolled back else."""
+    def connection(self, *, read_only: bool = False) -> Iterator[psycopg2.extensions.connection]:
+        """Lend a connection for one unit of work: committed on success, rolled back else.
+
+        `read_only` work runs without BEGIN/COMMIT (autocommit): two round trips fewer,
+        which matters on the tile path. Safe for reading served layer tables, which
+        never change once a version is live (a change is always a new table).
+        """
         pool = self._get_pool()
         try:
             conn = pool.getconn()
@@ -71,9 +76,12 @@ class Database:
             raise ServiceUnavailable("the database cannot be reached",
                                      fix="check that PostGIS runs") from exc
         broken = False
+        if read_only:
+            conn.autocommit = True
         try:
             yield conn
-            conn.commit()
+            if not read_only:
+                conn.commit()
         except psycopg2.errors.QueryCanceled as exc:
             conn.rollback()
             raise ServiceUnavailable("the query took too long",
@@ -83,10 +91,12 @@ class Database:
             raise ServiceUnavailable("the database connection was lost",
                                      fix="try again in a moment") from exc
         except BaseException:
-            if not conn.closed:
+            if not conn.closed and not read_only:
                 conn.rollback()
             raise
         finally:
+            if read_only and not conn.closed:
+                conn.autocommit = False
             pool.putconn(conn, close=broken or bool(conn.closed))
 
     def close(self) -> None:

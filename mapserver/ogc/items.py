@@ -62,7 +62,7 @@ def items(collection_id: str):
     limit = params.parse_limit(args.get("limit"))
     offset = params.parse_offset(args.get("offset"))
     staff = viewer_sees_staff_fields()
-    with database().connection() as conn:
+    with database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, collection_id)
         where, columns, keys = _filters(record, args, staff)
         with conn.cursor() as cur:
@@ -100,7 +100,7 @@ def item(collection_id: str, feature_id: str):
     params.check_known(args, {"f", "properties"})
     html = wants_html(("json", "geojson", "html"))
     staff = viewer_sees_staff_fields()
-    with database().connection() as conn:
+    with database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, collection_id)
         visible = list(query.visible_types(record, staff))
         columns = params.parse_properties(args.get("properties"), visible)

@@ -26,7 +26,7 @@ def features(layer_id: str):
     """Return the features of a layer inside bbox (public label fields, row-limited)."""
     bbox = map_features.parse_bbox(request.args.get("bbox"))
     limit = _limit(request.args.get("limit"))
-    with database().connection() as conn:
+    with database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, layer_id)
         body = map_features.features_in_bbox(conn, record, bbox, limit=limit)
     return Response(body, mimetype="application/geo+json")
@@ -36,7 +36,7 @@ def features(layer_id: str):
 def feature(layer_id: str, fid: str):
     """Return one feature with all its public fields, for a popup."""
     number = map_features.parse_fid(fid)
-    with database().connection() as conn:
+    with database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, layer_id)
         body = map_features.one_feature(conn, record, number)
     response = jsonify(body)
@@ -53,7 +53,7 @@ def search():
         raise InvalidParameter(i18n.translate(exc.message, max=searching.MAX_QUERY,
                                               min=searching.MIN_QUERY)) from None
     lang = i18n.current()
-    with database().connection() as conn:
+    with database().connection(read_only=True) as conn:
         records = registry.public_layers(conn)
         results = searching.search(conn, records, text)
     titles = {r.id: i18n.localized(r.manifest["title"], lang) for r in records}

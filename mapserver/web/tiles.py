@@ -65,7 +65,7 @@ def _layer_ids(text: str) -> list[str]:
 
 def _tile_response(ids: list[str], z, x, y) -> Response:
     z, x, y = parse_tile(z, x, y)
-    with database().connection() as conn:
+    with database().connection(read_only=True) as conn:
         records = [registry.public_layer(conn, layer_id) for layer_id in ids]
         key, version = cache_key(records)
         etag = f'"{key}@{version}/{z}/{x}/{y}"'
@@ -98,7 +98,7 @@ def tile(layers: str, z: str, x: str, y: str):
 @blueprint.get("/tiles/<layer>.json")
 def tilejson(layer: str):
     """Return the TileJSON 3.0.0 description of a layer's tiles."""
-    with database().connection() as conn:
+    with database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, layer)
     template = (request.url_root.rstrip("/") +
                 f"/tiles/{record.id}/{{z}}/{{x}}/{{y}}.mvt?v={record.version}")
@@ -115,7 +115,7 @@ def _ogc_base(record) -> str:
 @blueprint.get("/ogc/collections/<collection>/tiles")
 def ogc_tilesets(collection: str):
     """List the tilesets of a collection (one: vector tiles in WebMercatorQuad)."""
-    with database().connection() as conn:
+    with database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, collection)
     base = _ogc_base(record)
     entry = {
@@ -139,7 +139,7 @@ def ogc_tilesets(collection: str):
 @blueprint.get("/ogc/collections/<collection>/tiles/WebMercatorQuad")
 def ogc_tileset(collection: str):
     """Return the tileset metadata of a collection in WebMercatorQuad."""
-    with database().connection() as conn:
+    with database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, collection)
     return jsonify(metadata.tileset(record, _ogc_base(record) + "/WebMercatorQuad"))
 
