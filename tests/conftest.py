@@ -12,6 +12,7 @@ import socket
 import sys
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -125,3 +126,26 @@ def layer_state(database_url: str, layer_id: str) -> tuple[int, int] | None:
             return None
         cur.execute(f'SELECT count(*) FROM layers."{row[1]}"')
         return row[0], cur.fetchone()[0]
+
+
+@contextmanager
+def planted_value(conn, layer_id: str, column: str, value):
+    """Put `value` into one feature of a served layer for a test; yield its fid; restore it.
+
+    Served tables never change in production (a change is a new version); tests that
+    need a hostile value in real data plant it here and take it out again.
+    """
+    with conn.cursor() as cur:
+        cur.execute("SELECT table_name FROM mapserver.layers WHERE id = %s", (layer_id,))
+        table = cur.fetchone()[0]
+        cur.execute(f'SELECT fid, "{column}" FROM layers."{table}" ORDER BY fid LIMIT 1')
+        fid, original = cur.fetchone()
+        cur.execute(f'UPDATE layers."{table}" SET "{column}" = %s WHERE fid = %s', (value, fid))
+    conn.commit()
+    try:
+        yield fid
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f'UPDATE layers."{table}" SET "{column}" = %s WHERE fid = %s',
+                        (original, fid))
+        conn.commit()

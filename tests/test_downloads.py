@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from tests.conftest import planted_value
+
 # A right-of-way parcel's WKT is longer than Python's default 128 KiB CSV field limit.
 csv.field_size_limit(1 << 26)
 FORMATS = ["geojson", "csv", "gpkg", "shp.zip", "kml"]
@@ -51,24 +53,11 @@ def test_csv_download_has_every_public_field_and_its_csvw_description(client):
 
 
 def test_csv_neutralises_spreadsheet_formulas(client, conn):
-    with conn.cursor() as cur:
-        cur.execute("SELECT table_name FROM mapserver.layers WHERE id = 'bus-shelters'")
-        table = cur.fetchone()[0]
-        cur.execute(f'SELECT fid, global_id FROM layers."{table}" ORDER BY fid LIMIT 1')
-        fid, original = cur.fetchone()
-        cur.execute(f'UPDATE layers."{table}" SET global_id = %s WHERE fid = %s',
-                    ('=HYPERLINK("http://evil")', fid))
-    conn.commit()
-    try:
+    with planted_value(conn, "bus-shelters", "global_id", '=HYPERLINK("http://evil")'):
         text = client.get("/ogc/collections/bus-shelters/download.csv").data.decode()
         cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
         assert "'=HYPERLINK(\"http://evil\")" in cells
         assert not any(cell[:1] in ("=", "+", "@") for cell in cells)
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f'UPDATE layers."{table}" SET global_id = %s WHERE fid = %s',
-                        (original, fid))
-        conn.commit()
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "shp.zip", "kml", "geojson"])

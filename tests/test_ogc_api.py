@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import DEMO_LAYERS
+from tests.conftest import DEMO_LAYERS, planted_value
 
 OGC_EXCEPTION_KEYS = {"code", "description"}
 
@@ -318,22 +318,9 @@ def test_boolean_property_filter_and_cql2_boolean(client, conn):
 
 
 def test_html_pages_escape_feature_values(client, conn):
-    with conn.cursor() as cur:
-        cur.execute("SELECT table_name FROM mapserver.layers WHERE id = 'bus-shelters'")
-        table = cur.fetchone()[0]
-        cur.execute(f'SELECT fid, global_id FROM layers."{table}" ORDER BY fid LIMIT 1')
-        fid, original = cur.fetchone()
-        cur.execute(f'UPDATE layers."{table}" SET global_id = %s WHERE fid = %s',
-                    ("<script>alert(1)</script>", fid))
-    conn.commit()
-    try:
+    with planted_value(conn, "bus-shelters", "global_id", "<script>alert(1)</script>") as fid:
         for url in (f"/ogc/collections/bus-shelters/items/{fid}?f=html",
                     "/ogc/collections/bus-shelters/items?f=html&limit=5"):
             page = client.get(url).data.decode()
             assert "<script>alert(1)" not in page
             assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f'UPDATE layers."{table}" SET global_id = %s WHERE fid = %s',
-                        (original, fid))
-        conn.commit()
