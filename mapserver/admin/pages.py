@@ -41,9 +41,11 @@ def _cookie_secure() -> bool:
 
 
 def _back(layer_id: str | None = None, message: str = "", error: str = ""):
-    target = (url_for("admin_pages.layer", layer_id=layer_id) if layer_id
-              else url_for("admin_pages.dashboard"))
-    return redirect(f"{target}?{'error' if error else 'done'}={error or message}", code=303)
+    """Return to the page the form was on, saying what happened (query-string encoded)."""
+    note = {"error": error} if error else {"done": message}
+    target = (url_for("admin_pages.layer", layer_id=layer_id, **note) if layer_id
+              else url_for("admin_pages.dashboard", **note))
+    return redirect(target, code=303)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
