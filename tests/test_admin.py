@@ -388,7 +388,8 @@ def test_planner_corrects_a_feature_and_restyles_a_layer_in_the_pages(admin_app,
     saved = client.post("/admin/layers/public-buildings/features", data={
         "csrf_token": csrf, "fid": str(fid), "field": "opening_hours",
         "value": "Mo-Sa 09:00-21:00"})
-    assert saved.status_code == 303 and "saved as version" in unquote_plus(saved.headers["Location"])
+    assert saved.status_code == 303
+    assert "saved as version" in unquote_plus(saved.headers["Location"])
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT opening_hours FROM layers.\"public-buildings\" WHERE fid = %s",
                     (fid,))
