@@ -142,3 +142,22 @@ def test_counts_are_kept_per_category_for_the_kpi(client, conn):
         category = cur.fetchone()[0]
         cur.execute("SELECT manifest->>'category' FROM mapserver.layers WHERE id = 'parks'")
         assert category == cur.fetchone()[0]
+
+
+def test_files_of_replaced_versions_are_removed(client, settings, database_url):
+    import psycopg2
+
+    from mapserver import versions
+
+    folder = settings.var_dir / "downloads"
+    assert client.get("/ogc/collections/city-boundary/download.gpkg").status_code == 200
+    before = sorted(p.name for p in folder.glob("city-boundary-v*.gpkg"))
+    assert len(before) == 1
+    conn = psycopg2.connect(database_url)
+    try:
+        versions.describe(conn, "city-boundary", {"keywords": ["boundary", "limits"]}, "test")
+    finally:
+        conn.close()
+    assert client.get("/ogc/collections/city-boundary/download.gpkg").status_code == 200
+    after = sorted(p.name for p in folder.glob("city-boundary-v*.gpkg"))
+    assert len(after) == 1 and after != before  # only the served version's file is kept

@@ -13,6 +13,7 @@ import io
 import itertools
 import json
 import os
+import re
 import tempfile
 import zipfile
 from datetime import date, datetime
@@ -214,4 +215,13 @@ def cached_file(conn, record, fmt: str, folder: Path) -> Path:
             if fmt == "kml":
                 _add_kml_description(built, record)
         os.replace(built, final)
+    _drop_other_versions(folder, record, fmt, keep=final)
     return final
+
+
+def _drop_other_versions(folder: Path, record, fmt: str, keep: Path) -> None:
+    """Delete this layer's files of other versions: only the served version is downloaded."""
+    own = re.compile(re.escape(record.id) + r"-v\d+\." + re.escape(fmt))
+    for path in folder.iterdir():
+        if path != keep and own.fullmatch(path.name):
+            path.unlink(missing_ok=True)
