@@ -7,7 +7,7 @@ Every setting is an environment variable; docs/ARCHITECTURE.md lists them all
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SetupError
@@ -62,7 +62,6 @@ class Settings:
     tile_cache_dir: Path | None = None
     basemap_url: str | None = None
     basemap_attribution: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def var_dir(self) -> Path:

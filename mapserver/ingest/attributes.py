@@ -116,18 +116,3 @@ def select_fields(frame: pd.DataFrame, manifest, source, source_name: str, repor
                         f"{field.type}; left empty")
         out[field.name] = values
     return pd.DataFrame(out, index=frame.index)
-
-
-def infer_fields(columns: list[str], dtypes: dict) -> list[dict]:
-    """Describe every column of a file that has no manifest; staff-only until described."""
-    fields = []
-    for column, name in normalised_columns(columns).items():
-        kind = str(dtypes.get(column, "object"))
-        field_type = ("integer" if kind.startswith("int") else "float" if kind.startswith(
-            "float") else "boolean" if kind == "bool" else "datetime" if "datetime" in kind
-            else "text")
-        fields.append({"name": name, "source": column, "type": field_type,
-                       "description": {"en": f"{column} (not yet described)",
-                                       "ro": f"{column} (încă nedescris)"},
-                       "visibility": "staff"})
-    return fields
