@@ -13,6 +13,7 @@ def create_app(settings=None, **overrides):
     from .admin import pages as admin_pages
     from .db import Database
     from .ogc import catalog
+    from .registry_watch import RegistryWatch
     from .settings import Settings
     from .web import errors, health, kpi, mapsite, tiles
 
@@ -25,6 +26,7 @@ def create_app(settings=None, **overrides):
     app.extensions["mapserver.db"] = Database(
         settings.resolved_database_url(), pool_size=settings.pool_size,
         statement_timeout_ms=settings.statement_timeout_ms)
+    app.extensions["mapserver.registry"] = RegistryWatch(settings.resolved_database_url())
     errors.init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(admin_pages.blueprint)

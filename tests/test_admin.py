@@ -348,6 +348,7 @@ def test_event_layer_shows_only_inside_its_window_and_hiding_drops_its_tiles(
 
     tile = client.get("/tiles/t-festival/16/19824/24238.mvt")
     assert tile.status_code in (200, 204)
+    admin_app.extensions["mapserver.tiles"].flush()   # the writer thread stores it
     cached = settings.tiles_cache / "t-festival"
     assert cached.is_dir()
     assert client.post("/admin/api/layers/t-festival/unpublish", headers=auth).status_code == 200

@@ -58,6 +58,7 @@ def test_second_request_is_served_from_the_file_on_disk(client, app):
     first = client.get(url)
     assert first.status_code == 200 and first.headers["X-Tile-Cache"] == "miss"
     version = first.headers["ETag"].split("@")[1].split("/")[0]
+    app.extensions["mapserver.tiles"].flush()   # stored by the writer thread, after the answer
     stored = _cache_root(app) / "streets" / version / str(z) / str(x) / f"{y}.mvt"
     assert stored.read_bytes() == first.data
     assert not list(stored.parent.glob("*.tmp"))   # written atomically, nothing left over
@@ -81,6 +82,7 @@ def test_a_new_layer_version_makes_old_tiles_unreachable(client, app, database_u
     old_version = before.headers["ETag"].split("@")[1].split("/")[0]
     old_file = (_cache_root(app) / "tiles-test-shelters" / old_version / str(z) / str(x) /
                 f"{y}.mvt")
+    app.extensions["mapserver.tiles"].flush()
     assert old_file.exists()
     assert client.get(url).headers["X-Tile-Cache"] == "hit"
 
@@ -95,6 +97,7 @@ def test_a_new_layer_version_makes_old_tiles_unreachable(client, app, database_u
     # The old ETag no longer earns a 304.
     assert client.get(url, headers={"If-None-Match": before.headers["ETag"]}).status_code == 200
     # The old version's folder is gone, so not even a front server can serve it.
+    app.extensions["mapserver.tiles"].flush()
     assert not old_file.exists()
     assert not old_file.parent.parent.parent.exists()
 
@@ -235,6 +238,7 @@ def test_empty_tiles_leave_no_mvt_file_for_a_front_server(client, app):
     assert response.status_code == 204
     version = response.headers["ETag"].split("@")[1].split("/")[0]
     folder = _cache_root(app) / "streets" / version / "16" / "20000"
+    app.extensions["mapserver.tiles"].flush()
     assert not (folder / "24000.mvt").exists()
     assert (folder / "24000.empty").exists()
     again = client.get("/tiles/streets/16/20000/24000.mvt")

@@ -17,12 +17,15 @@ or none.  Concurrent requests for the same missing tile render it once: the
 renderer holds an exclusive ``flock`` on one of ``LOCK_BUCKETS`` lock files chosen
 by the tile's path, which works between threads and between gunicorn workers
 (each open() has its own lock); the others wait, then read the file it wrote.
+The web server hands the writing to a thread (`write_behind`) and answers at
+once; the lock is released only when the file is there.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -30,12 +33,15 @@ import shutil
 import threading
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 LOCK_BUCKETS = 1024
 MAX_NAME = 200
 _KEY = re.compile(r"[a-z0-9][a-z0-9,-]{0,600}")
 _VERSION = re.compile(r"[0-9][0-9-]{0,200}")
+
+log = logging.getLogger(__name__)
 
 
 class TileCache:
@@ -45,6 +51,7 @@ class TileCache:
         self.root = Path(root)
         self._counter_lock = threading.Lock()
         self._locks_ready = False
+        self._executor: ThreadPoolExecutor | None = None
         # How many tiles this process rendered (tests and the log read it).
         self.renders = 0
 
@@ -66,26 +73,67 @@ class TileCache:
         return _read_tile(self.path(key, version, z, x, y))
 
     def get_or_render(self, key: str, version: str, z: int, x: int, y: int,
-                      render: Callable[[], bytes]) -> tuple[bytes, bool]:
-        """Return (tile, was_cached): the stored tile, or render it once and store it."""
+                      render: Callable[[], bytes], *,
+                      write_behind: bool = False) -> tuple[bytes, bool]:
+        """Return (tile, was_cached): the stored tile, or render it once and store it.
+
+        With `write_behind` the tile is returned as soon as it is rendered and a
+        writer thread stores it (creating a file costs 0.1-0.4 ms, a third of a
+        small tile's time); the render lock is held until the file is there, so a
+        concurrent request for the same tile still waits and reads it.
+        """
         target = self.path(key, version, z, x, y)
         data = _read_tile(target)
         if data is not None:
             return data, True
-        with self._lock(target):
+        lock = self._lock(target).acquire()
+        handed_over = False
+        try:
             data = _read_tile(target)   # another worker may have written it while we waited
             if data is not None:
                 return data, True
             data = render()
             with self._counter_lock:
                 self.renders += 1
+            if write_behind:
+                self._writer().submit(self._store, key, version, target, data, lock)
+                handed_over = True
+            else:
+                self._store(key, version, target, data)
+            return data, False
+        finally:
+            if not handed_over:
+                lock.release()
+
+    def flush(self) -> None:
+        """Wait until every tile handed to the writer thread is on disk."""
+        with self._counter_lock:
+            writer = self._executor
+        if writer is not None:
+            writer.submit(lambda: None).result()
+
+    def _writer(self) -> ThreadPoolExecutor:
+        with self._counter_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="tile-writer")
+            return self._executor
+
+    def _store(self, key: str, version: str, target: Path, data: bytes,
+               lock: _FileLock | None = None) -> None:
+        try:
             first_of_version = not target.parents[2].exists()   # <layers>/<version>
             _write_atomically(target if data else target.with_suffix(".empty"), data)
             if first_of_version:
                 # A new version is served: remove the old tiles so that a front server
                 # reading the folders cannot serve them either.
                 self.drop_other_versions(key, version)
-            return data, False
+        except OSError:
+            if lock is None:
+                raise   # a seed must know that its tiles were not stored
+            log.exception("could not store tile %s", target)   # served anyway; a cache miss
+        finally:
+            if lock is not None:
+                lock.release()
 
     def _lock(self, target: Path):
         bucket = zlib.crc32(str(target.relative_to(self.root)).encode()) % LOCK_BUCKETS
@@ -111,6 +159,7 @@ class TileCache:
         does not ask the registry. Composites too long for a folder name are stored
         under a digest and cannot be told apart, so those are dropped as well.
         """
+        self.flush()   # a tile rendered just before must not land after the drop
         dropped = []
         if self.root.is_dir():
             for child in self.root.iterdir():
@@ -134,13 +183,14 @@ class TileCache:
 
 
 class _FileLock:
-    """An exclusive flock held for the `with` block; the lock file itself is kept."""
+    """An exclusive flock from `acquire` to `release`; the lock file itself is kept."""
 
     def __init__(self, path: Path):
         self.path = path
         self.fd: int | None = None
 
-    def __enter__(self):
+    def acquire(self) -> _FileLock:
+        """Take the lock (blocking); `release` gives it back, from any thread."""
         try:
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except FileNotFoundError:   # somebody emptied the cache folder meanwhile
@@ -149,7 +199,8 @@ class _FileLock:
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self
 
-    def __exit__(self, *exc):
+    def release(self) -> None:
+        """Give the lock back and close its file."""
         try:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
         finally:

@@ -63,19 +63,18 @@ def _public_columns(record) -> list[sql.Composable]:
     return columns
 
 
-def _envelope(z: int, x: int, y: int, *, margin: bool = False) -> sql.Composable:
+def _envelope(z: int, *, margin: bool = False) -> sql.Composable:
+    """Return the tile's envelope; x and y stay placeholders, so a statement serves a zoom."""
     if margin:
-        return sql.SQL("ST_TileEnvelope({}, {}, {}, margin => {})").format(
-            sql.Literal(int(z)), sql.Literal(int(x)), sql.Literal(int(y)),
-            sql.Literal(float(MARGIN)))
-    return sql.SQL("ST_TileEnvelope({}, {}, {})").format(
-        sql.Literal(int(z)), sql.Literal(int(x)), sql.Literal(int(y)))
+        return sql.SQL("ST_TileEnvelope({}, %(x)s, %(y)s, margin => {})").format(
+            sql.Literal(int(z)), sql.Literal(float(MARGIN)))
+    return sql.SQL("ST_TileEnvelope({}, %(x)s, %(y)s)").format(sql.Literal(int(z)))
 
 
-def _features(record, z: int, x: int, y: int, coarser: float) -> sql.Composable:
+def _features(record, z: int, coarser: float) -> sql.Composable:
     """Return the SELECT of one layer's rows in a tile, geometry in tile coordinates."""
     table = sql.SQL("layers.{}").format(sql.Identifier(record.table_name))
-    env, env_margin = _envelope(z, x, y), _envelope(z, x, y, margin=True)
+    env, env_margin = _envelope(z), _envelope(z, margin=True)
     if clustered(record, z):
         cell = sql.Literal(tile_width(z) * CLUSTER_CELL_PX / 256.0)
         return sql.SQL(
@@ -102,22 +101,25 @@ def _features(record, z: int, x: int, y: int, coarser: float) -> sql.Composable:
         limit=sql.Literal(MAX_FEATURES))
 
 
-def layer_mvt(record, z: int, x: int, y: int, *, coarser: float = 1.0) -> sql.Composable:
-    """Return an expression giving one layer's MVT bytes in tile z/x/y (empty: '')."""
+def layer_mvt(record, z: int, *, coarser: float = 1.0) -> sql.Composable:
+    """Return an expression giving one layer's MVT bytes in a tile of zoom z (empty: '')."""
     return sql.SQL(
         "(SELECT COALESCE(ST_AsMVT(q, {name}, {extent}, 'geom', 'fid'), ''::bytea)"
         " FROM ({features}) q WHERE q.geom IS NOT NULL)").format(
         name=sql.Literal(record.id), extent=sql.Literal(EXTENT),
-        features=_features(record, z, x, y, coarser))
+        features=_features(record, z, coarser))
 
 
-def tile_query(records, z: int, x: int, y: int, *, coarser: float = 1.0) -> sql.Composable | None:
-    """Return the one statement that builds a tile of several layers, or None if none apply.
+def tile_query(records, z: int, *, coarser: float = 1.0) -> sql.Composable | None:
+    """Return the one statement that builds a tile of zoom z, or None if no layer applies.
 
+    The tile's column and row are left as the parameters ``%(x)s`` and ``%(y)s``: the
+    statement depends only on the layers' versions and the zoom, so it is composed
+    once and reused for every tile of that zoom.
     The layers' tiles are concatenated (``a || b``): an MVT is a list of layers,
     so the concatenation of valid tiles is a valid tile.
     """
-    parts = [layer_mvt(r, z, x, y, coarser=coarser) for r in records if in_zoom(r, z)]
+    parts = [layer_mvt(r, z, coarser=coarser) for r in records if in_zoom(r, z)]
     if not parts:
         return None
     return sql.SQL("SELECT {}").format(sql.SQL(" || ").join(parts))

@@ -5,8 +5,14 @@ from __future__ import annotations
 from flask import current_app
 
 from ..db import Database
+from ..registry_watch import RegistryWatch
 
 
 def database() -> Database:
     """Return the app's database pool."""
     return current_app.extensions["mapserver.db"]
+
+
+def published() -> RegistryWatch:
+    """Return this worker's copy of the registry (kept current by PostGIS notifications)."""
+    return current_app.extensions["mapserver.registry"]

@@ -1,7 +1,7 @@
 """Vector tiles over HTTP: XYZ tiles, composite tiles, TileJSON and OGC API - Tiles.
 
-Routes only gather the path, look the layers up in the registry (published ones
-only) and call the `tiles` package.  Answers:
+Routes only gather the path, look the layers up in the worker's copy of the
+registry (published ones only; see registry_watch) and call the `tiles` package.  Answers:
 
 * a tile with features: 200, ``application/vnd.mapbox-vector-tile``;
 * an empty tile (nothing there, or a zoom outside the layer's minzoom..maxzoom):
@@ -26,9 +26,8 @@ from tiles.cache import TileCache
 from tiles.grid import parse_tile
 from tiles.render import cache_key, render_tile
 
-from .. import registry
 from ..errors import InvalidParameter, NotFound
-from . import database
+from . import database, published
 
 blueprint = Blueprint("tiles", __name__)
 
@@ -65,19 +64,23 @@ def _layer_ids(text: str) -> list[str]:
 
 def _tile_response(ids: list[str], z, x, y) -> Response:
     z, x, y = parse_tile(z, x, y)
-    with database().connection(read_only=True) as conn:
-        records = [registry.public_layer(conn, layer_id) for layer_id in ids]
-        key, version = cache_key(records)
-        etag = f'"{key}@{version}/{z}/{x}/{y}"'
-        wanted = request.args.get("v")
-        cache_control = (IMMUTABLE if wanted == version
-                         else f"public, max-age={TILE_MAX_AGE}")
-        headers = {"ETag": etag, "Cache-Control": cache_control,
-                   "Access-Control-Allow-Origin": "*"}
-        if etag in _if_none_match():
-            return Response(status=304, headers=headers)
-        data, cached = tile_cache().get_or_render(
-            key, version, z, x, y, lambda: render_tile(conn, records, z, x, y))
+    records = [published().public_layer(layer_id) for layer_id in ids]
+    key, version = cache_key(records)
+    etag = f'"{key}@{version}/{z}/{x}/{y}"'
+    wanted = request.args.get("v")
+    cache_control = IMMUTABLE if wanted == version else f"public, max-age={TILE_MAX_AGE}"
+    headers = {"ETag": etag, "Cache-Control": cache_control,
+               "Access-Control-Allow-Origin": "*"}
+    if etag in _if_none_match():
+        return Response(status=304, headers=headers)
+
+    def render() -> bytes:
+        # Only a miss borrows a database connection; a hit is a file read.
+        with database().connection(read_only=True) as conn:
+            return render_tile(conn, records, z, x, y)
+
+    data, cached = tile_cache().get_or_render(key, version, z, x, y, render,
+                                             write_behind=True)
     headers["X-Tile-Cache"] = "hit" if cached else "miss"
     if not data:
         return Response(status=204, headers=headers, mimetype=metadata.MVT)
@@ -98,8 +101,7 @@ def tile(layers: str, z: str, x: str, y: str):
 @blueprint.get("/tiles/<layer>.json")
 def tilejson(layer: str):
     """Return the TileJSON 3.0.0 description of a layer's tiles."""
-    with database().connection(read_only=True) as conn:
-        record = registry.public_layer(conn, layer)
+    record = published().public_layer(layer)
     template = (request.url_root.rstrip("/") +
                 f"/tiles/{record.id}/{{z}}/{{x}}/{{y}}.mvt?v={record.version}")
     response = jsonify(metadata.tilejson(record, template))
@@ -115,8 +117,7 @@ def _ogc_base(record) -> str:
 @blueprint.get("/ogc/collections/<collection>/tiles")
 def ogc_tilesets(collection: str):
     """List the tilesets of a collection (one: vector tiles in WebMercatorQuad)."""
-    with database().connection(read_only=True) as conn:
-        record = registry.public_layer(conn, collection)
+    record = published().public_layer(collection)
     base = _ogc_base(record)
     entry = {
         "title": record.manifest["title"]["en"],
@@ -139,8 +140,7 @@ def ogc_tilesets(collection: str):
 @blueprint.get("/ogc/collections/<collection>/tiles/WebMercatorQuad")
 def ogc_tileset(collection: str):
     """Return the tileset metadata of a collection in WebMercatorQuad."""
-    with database().connection(read_only=True) as conn:
-        record = registry.public_layer(conn, collection)
+    record = published().public_layer(collection)
     return jsonify(metadata.tileset(record, _ogc_base(record) + "/WebMercatorQuad"))
 
 

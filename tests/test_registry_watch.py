@@ -1,0 +1,74 @@
+"""A worker's copy of the registry: read once, reloaded at the commit of any change."""
+
+from __future__ import annotations
+
+import psycopg2
+import pytest
+
+from mapserver.errors import NotFound
+from mapserver.registry_watch import RegistryWatch
+
+LAYER = "watch-test"
+
+
+@pytest.fixture
+def watched_layer(database_url, demo_city):
+    """Register LAYER (the parcels table under another id), published; remove it after."""
+    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+        cur.execute(
+            "INSERT INTO mapserver.layers (id, version, table_name, manifest, geometry_type,"
+            " feature_count, bbox, loaded_at, published)"
+            " SELECT %s, version, table_name, jsonb_set(manifest, '{id}', to_jsonb(%s::text)),"
+            " geometry_type, feature_count, bbox, now(), true"
+            " FROM mapserver.layers WHERE id = 'parcels'", (LAYER, LAYER))
+    yield LAYER
+    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+        cur.execute("DELETE FROM mapserver.layers WHERE id = %s", (LAYER,))
+
+
+def _sql(database_url, statement, *args):
+    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+        cur.execute(statement, args)
+
+
+def test_lookups_read_the_registry_once_until_it_changes(database_url, watched_layer):
+    watch = RegistryWatch(database_url)
+    for _ in range(50):
+        assert watch.public_layer(LAYER).table_name
+    assert watch.reloads == 1
+    with pytest.raises(NotFound):
+        watch.public_layer("parcels-nowhere")
+    assert watch.reloads == 1
+
+
+def test_a_change_committed_elsewhere_is_seen_by_the_next_lookup(database_url, watched_layer):
+    watch = RegistryWatch(database_url, max_age=3600)   # no timed reload can help it
+    version = watch.public_layer(LAYER).version
+    # Plain SQL from another connection, as an operator or another worker would commit it.
+    _sql(database_url, "UPDATE mapserver.layers SET published = false WHERE id = %s", LAYER)
+    with pytest.raises(NotFound):
+        watch.public_layer(LAYER)
+    _sql(database_url, "UPDATE mapserver.layers SET published = true, version = version + 1"
+         " WHERE id = %s", LAYER)
+    assert watch.public_layer(LAYER).version == version + 1
+    assert watch.reloads == 3
+
+
+def test_a_broken_listener_is_replaced_and_nothing_missed(database_url, watched_layer):
+    watch = RegistryWatch(database_url, max_age=3600)
+    watch.public_layer(LAYER)
+    # The database drops the listening connection (a restart, a failover)...
+    _sql(database_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+         " WHERE application_name = 'mapserver-watch'")
+    # ...and a change is made while nobody listens.
+    _sql(database_url, "UPDATE mapserver.layers SET published = false WHERE id = %s", LAYER)
+    with pytest.raises(NotFound):
+        watch.public_layer(LAYER)
+
+
+def test_unpublishing_over_http_hides_the_tiles_at_once(client, database_url, watched_layer):
+    url = f"/tiles/{LAYER}/17/39690/48466.mvt"
+    assert client.get(url).status_code in (200, 204)
+    _sql(database_url, "UPDATE mapserver.layers SET published = false WHERE id = %s", LAYER)
+    assert client.get(url).status_code == 404
+    assert client.get(f"/tiles/{LAYER}.json").status_code == 404
