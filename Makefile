@@ -6,7 +6,8 @@
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= 3
+WORKERS ?= 2
+THREADS ?= 8
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -40,8 +41,8 @@ data: db
 
 run: data
 	@echo "serving on http://$(HOST):$(PORT)/"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --pid var/gunicorn.pid \
-		--access-logfile - 'mapserver:create_app()'
+	$(BIN)/mapserver serve --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+		--threads $(THREADS) --access-log --pid-file var/server.pid
 
 test: $(STAMP_SYSTEM) $(STAMP_VENV) static/node_modules/.installed
 	$(BIN)/ruff check .
@@ -54,7 +55,7 @@ lint: $(STAMP_VENV)
 	$(BIN)/ruff check .
 
 stop:
-	@if [ -f var/gunicorn.pid ]; then kill "$$(cat var/gunicorn.pid)" 2>/dev/null || true; rm -f var/gunicorn.pid; fi
+	@if [ -f var/server.pid ]; then kill "$$(cat var/server.pid)" 2>/dev/null || true; rm -f var/server.pid; fi
 	@if [ -x $(BIN)/mapserver ]; then $(BIN)/mapserver db stop; fi
 
 db-url:

@@ -25,6 +25,8 @@ from pathlib import Path
 import requests
 from common import ROOT, database_url
 
+from mapserver.cli_serve import server_command
+
 TIPG_VENV = ROOT / "var" / "bench-tipg"
 REPEAT = 5
 
@@ -148,14 +150,12 @@ def run() -> list[str]:
     url = database_url()
     env = dict(os.environ, DATABASE_URL=url, MAPSERVER_HOME=str(ROOT))
     ours_port, tipg_port = _free_port(), _free_port()
-    gunicorn = Path(sys.executable).parent / "gunicorn"
     python = _tipg_python()
     tipg_env = dict(os.environ, DATABASE_URL=url, TIPG_DB_SCHEMAS='["layers"]',
                     TIPG_MAX_FEATURES_PER_QUERY="10000")
     base = f"http://127.0.0.1:{ours_port}/ogc/collections/parcels"
     peer = f"http://127.0.0.1:{tipg_port}/collections/layers.parcels"
-    ours = _serve([str(gunicorn), "--workers", "1", "--bind", f"127.0.0.1:{ours_port}",
-                   "--timeout", "300", "mapserver:create_app()"], env, base)
+    ours = _serve(server_command("127.0.0.1", ours_port, workers=1, threads=8), env, base)
     try:
         tipg = _serve([str(python), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1",
                        "--port", str(tipg_port), "--log-level", "warning"], tipg_env, peer)

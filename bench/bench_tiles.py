@@ -1,4 +1,4 @@
-"""Vector tiles of parcels: mapserver (gunicorn) against TiPg (uvicorn), same database, same tiles.
+"""Vector tiles of parcels: mapserver (Granian) against TiPg (uvicorn), same database, same tiles.
 
 Both serve the parcels of the same PostGIS with the same public fields, from the
 stored Web Mercator column.  The tiles: ~200 seeded-random tiles covering
@@ -37,15 +37,18 @@ import psycopg2
 import requests
 from common import ROOT, database_url
 
+from mapserver import registry
+from mapserver.cli_serve import server_command
+from tiles.render import render_tile
+
 TIPG_VENV = ROOT / "var" / "bench-tipg"
 N_TILES = 200
 CLIENTS = 8
-WORKERS = 4
+WORKERS = 2          # ours: `mapserver serve` default, one per core
+TIPG_WORKERS = 4     # uvicorn workers; TiPg was no faster with 2
 SEED = 20141
 ROUNDS = 3
-# Threads per worker let a worker keep connections alive and overlap a tile's SQL.
-GUNICORN_EXTRA = os.environ.get(
-    "BENCH_GUNICORN_EXTRA", "--worker-class gthread --threads 4 --keep-alive 5").split()
+THREADS = 8   # per worker, as `mapserver serve` runs by default
 SCALES = (10, 40)
 BENCH_IDS = ["bench-parcels"] + [f"bench-parcels-x{k}" for k in SCALES]
 
@@ -100,7 +103,6 @@ def _parcels(conn) -> dict:
 
 
 def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
-    # (This module is itself named `tiles`, so it cannot import the tiles package.)
     n = 1 << z
     y = (1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n
     return int((lon + 180.0) / 360.0 * n), int(y)
@@ -236,20 +238,49 @@ def _p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
 
+def _plain_sql(table: str, fields: list[str]) -> str:
+    """Return the plain ST_AsMVT pattern of one tile of the table (no generalisation)."""
+    columns = ", ".join(f'"{f}"' for f in fields)
+    return (f"SELECT ST_AsMVT(q, 'parcels', 4096, 'geom', 'fid') FROM (SELECT fid, {columns},"
+            " ST_AsMVTGeom(geom_3857, ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4096, 64, true)"
+            f' AS geom FROM layers."{table}" WHERE geom_3857 && ST_TileEnvelope(%(z)s, %(x)s,'
+            " %(y)s, margin => 64/4096.0)) q")
+
+
 def _bare_sql_times(conn, table: str, fields: list[str], tiles) -> list[float]:
     """Time the plain ST_AsMVT pattern of the same tiles over one connection (the floor)."""
-    columns = ", ".join(f'"{f}"' for f in fields)
-    times = []
+    statement, times = _plain_sql(table, fields), []
     with conn.cursor() as cur:
         for z, x, y in tiles:
             started = time.perf_counter()
-            cur.execute(
-                f"SELECT ST_AsMVT(q, 'parcels', 4096, 'geom', 'fid') FROM (SELECT fid, {columns},"
-                " ST_AsMVTGeom(geom_3857, ST_TileEnvelope(%s, %s, %s), 4096, 64, true) AS geom"
-                f' FROM layers."{table}" WHERE geom_3857 && ST_TileEnvelope(%s, %s, %s,'
-                " margin => 64/4096.0)) q", (z, x, y, z, x, y))
+            cur.execute(statement, {"z": z, "x": x, "y": y})
             cur.fetchone()
             times.append(time.perf_counter() - started)
+    conn.rollback()
+    return times
+
+
+def _one_by_one(urls: list[str], conn, record, fields: list[str], tiles) -> list[tuple]:
+    """Time each tile three ways, back to back: our server (uncached), our statement run
+    bare, the plain pattern; so the shared machine's load weighs on all three alike."""
+    parts = urlsplit(urls[0])
+    server = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+    plain, times = _plain_sql(record.table_name, fields), []
+    with conn.cursor() as cur:
+        for url, (z, x, y) in zip(urls, tiles, strict=True):
+            started = time.perf_counter()
+            server.request("GET", urlsplit(url).path)
+            response = server.getresponse()
+            response.read()
+            served = time.perf_counter()
+            render_tile(conn, [record], z, x, y)
+            ours_bare = time.perf_counter()
+            cur.execute(plain, {"z": z, "x": x, "y": y})
+            cur.fetchone()
+            times.append((served - started, ours_bare - served, time.perf_counter() - ours_bare))
+            if response.status >= 400:
+                raise RuntimeError(f"{url} answered {response.status}")
+    server.close()
     conn.rollback()
     return times
 
@@ -265,11 +296,8 @@ def _start_ours(url: str, cache_dir: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=url, MAPSERVER_HOME=str(ROOT),
                MAPSERVER_TILE_CACHE_DIR=str(cache_dir))
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(WORKERS),
-         *GUNICORN_EXTRA,
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "mapserver:create_app()"],
-        cwd=ROOT, env=env, start_new_session=True)
+    process = subprocess.Popen(server_command("127.0.0.1", port, WORKERS, THREADS),
+                               cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     _wait(base + "/healthz")
     return process, base
@@ -282,7 +310,7 @@ def _start_tipg(url: str) -> tuple[subprocess.Popen, str]:
                TIPG_MAX_FEATURES_PER_TILE="20000")
     process = subprocess.Popen(
         [str(python), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(WORKERS), "--log-level", "warning"],
+         "--port", str(port), "--workers", str(TIPG_WORKERS), "--log-level", "warning"],
         cwd=tempfile.gettempdir(), env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     _wait(base + "/collections/layers.parcels", 180)
@@ -343,8 +371,9 @@ def run() -> list[str]:
     cache_dir.chmod(0o755)   # nginx's workers (user nobody) read it
     lines = [f"{len(tiles)} random tiles z12-z17 over Cambridge parcels "
              f"({sum(1 for t in tiles if t[0] < 14)} below z14); "
-             f"servers: gunicorn {WORKERS} workers ({' '.join(GUNICORN_EXTRA)}) vs uvicorn "
-             f"{WORKERS} workers, "
+             f"servers: `mapserver serve` (Granian) {WORKERS} workers x {THREADS} threads vs "
+             "uvicorn "
+             f"{TIPG_WORKERS} workers, "
              f"{CLIENTS} concurrent clients"]
     ours = tipg = None
     try:
@@ -367,10 +396,17 @@ def run() -> list[str]:
         front = _start_nginx(our_base, cache_dir)
         versioned = ([f"{front[1]}/tiles/bench-parcels/{z}/{x}/{y}.mvt?v=1"
                       for z, x, y in tiles] if front else [])
-        runs: dict[str, list] = {"ours": [], "tipg": [], "cached": [], "nginx": []}
-        seq_ours, seq_bare = [], []
+        runs: dict[str, list] = {"ours": [], "tipg": [], "cached": [], "nginx": [],
+                                 "ours_high": [], "tipg_high": []}
+        detailed = [i for i, t in enumerate(tiles) if t[0] >= 14]
+        one_by_one = []
+        record = registry.get(conn, "bench-parcels")
+        conn.rollback()
         try:
             for _ in range(ROUNDS):
+                shutil.rmtree(cache_dir / "bench-parcels", ignore_errors=True)
+                runs["ours_high"].append(_rate([our_urls[i] for i in detailed], runs))
+                runs["tipg_high"].append(_rate([tipg_urls[i] for i in detailed], runs))
                 shutil.rmtree(cache_dir / "bench-parcels", ignore_errors=True)
                 runs["ours"].append(_rate(our_urls, runs))
                 runs["tipg"].append(_rate(tipg_urls, runs))
@@ -378,8 +414,7 @@ def run() -> list[str]:
                 if front:
                     runs["nginx"].append(_rate(versioned * 10, runs))
                 shutil.rmtree(cache_dir / "bench-parcels", ignore_errors=True)
-                seq_ours.append(_sequential(our_urls))
-                seq_bare.append(_bare_sql_times(conn, parcels["table"], fields, tiles))
+                one_by_one.append(_one_by_one(our_urls, conn, record, fields, tiles))
         finally:
             if front:
                 _stop(front[0])
@@ -389,6 +424,12 @@ def run() -> list[str]:
                      f"(p99 {tipg_p99 * 1000:.0f} ms); throughput ratio "
                      f"{our_rate / tipg_rate:.2f}x, p99 ratio {our_p99 / tipg_p99:.2f}x "
                      "(lower is better)")
+        (high_rate, high_p99), (tipg_high, tipg_high_p99) = (_best(runs["ours_high"]),
+                                                             _best(runs["tipg_high"]))
+        lines.append(f"  z14-z17 only ({len(detailed)} tiles, the same features in both): "
+                     f"mapserver {high_rate:.1f} tiles/s (p99 {high_p99 * 1000:.0f} ms), TiPg "
+                     f"{tipg_high:.1f} tiles/s (p99 {tipg_high_p99 * 1000:.0f} ms); ratio "
+                     f"{high_rate / tipg_high:.2f}x, p99 ratio {high_p99 / tipg_high_p99:.2f}x")
         cached_rate, cached_p99 = _best(runs["cached"])
         lines.append(f"cached, served by the app, {CLIENTS} clients: mapserver "
                      f"{cached_rate:.0f} tiles/s (p99 {cached_p99 * 1000:.1f} ms) vs TiPg "
@@ -402,19 +443,20 @@ def run() -> list[str]:
         else:
             lines.append("cached behind nginx: skipped (nginx is not installed)")
 
-        ours_seq = [min(t) for t in zip(*seq_ours, strict=True)]
-        bare = [min(t) for t in zip(*seq_bare, strict=True)]
-        lines.append(f"uncached, 1 client, best of {ROUNDS} per tile: mapserver "
-                     f"{statistics.mean(ours_seq) * 1000:.2f} ms/tile (median "
-                     f"{statistics.median(ours_seq) * 1000:.2f}), bare ST_AsMVT SQL "
-                     f"{statistics.mean(bare) * 1000:.2f} ms/tile (median "
-                     f"{statistics.median(bare) * 1000:.2f}); ratio "
-                     f"{sum(ours_seq) / sum(bare):.2f}x of the floor")
+        best = [tuple(min(run[i][k] for run in one_by_one) for k in range(3))
+                for i in range(len(tiles))]
+        ours_seq = [b[0] for b in best]
         high = [i for i, t in enumerate(tiles) if t[0] >= 14]
-        lines.append(f"  z14-z17 only ({len(high)} tiles): mapserver "
-                     f"{sum(ours_seq[i] for i in high) / len(high) * 1000:.2f} ms/tile, bare "
-                     f"{sum(bare[i] for i in high) / len(high) * 1000:.2f} ms/tile; ratio "
-                     f"{sum(ours_seq[i] for i in high) / sum(bare[i] for i in high):.2f}x")
+        for label, picked in ((f"all {len(tiles)} tiles", range(len(tiles))),
+                              (f"z14-z17 ({len(high)} tiles, no generalisation)", high)):
+            served, ours_sql, plain = (sum(best[i][k] for i in picked) for k in range(3))
+            n = len(picked)
+            lines.append(f"uncached, 1 client, {label}, best of {ROUNDS}: mapserver "
+                         f"{served / n * 1000:.2f} ms/tile, its SQL run bare "
+                         f"{ours_sql / n * 1000:.2f}, plain ST_AsMVT SQL "
+                         f"{plain / n * 1000:.2f}; ratio to the plain floor "
+                         f"{served / plain:.2f}x (server overhead over its own SQL "
+                         f"{served / ours_sql:.2f}x)")
 
         base_time = statistics.mean(ours_seq)
         for factor in SCALES:

@@ -283,4 +283,4 @@ def kpi_snapshot():
 
 
 # Command groups kept in their own modules attach themselves to `main` on import.
-from . import cli_tiles, export_map  # noqa: E402,F401
+from . import cli_serve, cli_tiles, export_map  # noqa: E402,F401

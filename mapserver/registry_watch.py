@@ -7,7 +7,8 @@ the registry's rows instead and LISTENs on ``mapserver_layers``, which a trigger
 rollback, or an operator's own SQL).  Before each lookup the worker reads its
 listening socket without blocking (about a microsecond, no round trip); a
 notification means reload.  Notifications reach the socket tens of microseconds
-after the commit, so unpublishing still takes effect at once.
+after the commit (a few milliseconds on a busy machine), so unpublishing takes
+effect at once for people; the worker that made a change reloads without waiting.
 
 Workers stay stateless: the copy is a cache of PostGIS, never written to, and is
 rebuilt at least every ``MAX_AGE`` seconds, and whenever the listening connection
@@ -54,6 +55,15 @@ class RegistryWatch:
             raise NotFound(f"no published layer '{str(layer_id)[:48]}'",
                            fix="see /layers (or /ogc/collections) for the published layers")
         return record
+
+    def invalidate(self) -> None:
+        """Reload before the next lookup: this worker has just changed the registry itself.
+
+        The notification of its own commit would arrive too, a little later; a worker
+        must not answer its own next request from the copy it has just outdated.
+        """
+        with self._lock:
+            self._records = None
 
     def records(self) -> dict[str, registry.LayerRecord]:
         """Return the registry's loaded layers by id, reloaded first if they changed."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
-import sys
 import time
 
+import mapbox_vector_tile
 import requests
 
 from mapserver.cluster import _free_port
@@ -44,31 +46,47 @@ def test_layers_list_shows_versions_and_counts(demo_city, cli_env):
     assert "13115 features" in line and "published" in line and "Parcels" in line
 
 
-def test_gunicorn_serves_the_app(demo_city, cli_env):
+def test_mapserver_serve_runs_the_production_server(demo_city, cli_env, tmp_path):
     port = any_free_port()
+    pid_file = tmp_path / "server.pid"
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "mapserver:create_app()"], env=cli_env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
+        [*MAPSERVER, "serve", "--port", str(port), "--workers", "2", "--threads", "4",
+         "--pid-file", str(pid_file)], env=cli_env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                response = requests.get(f"{base}/healthz", timeout=5)
                 break
             except requests.ConnectionError:
                 assert server.poll() is None, server.stdout.read()
-                assert time.monotonic() < deadline, "gunicorn did not start"
+                assert time.monotonic() < deadline, "the server did not start"
                 time.sleep(0.2)
         assert response.status_code == 200 and response.json()["status"] == "ok"
+        assert int(pid_file.read_text()) == server.pid   # what `make stop` kills
         # Both workers answer from the same database: no state of their own.
-        versions = {tuple(sorted(requests.get(f"http://127.0.0.1:{port}/healthz",
+        versions = {tuple(sorted(requests.get(f"{base}/healthz",
                                               timeout=5).json()["versions"].items()))
                     for _ in range(6)}
         assert len(versions) == 1
+        # A tile, and a whole layer streamed, arrive complete through the server.
+        tile = requests.get(f"{base}/tiles/streets/15/9913/12119.mvt", timeout=30)
+        assert tile.status_code == 200
+        assert "streets" in mapbox_vector_tile.decode(tile.content)
+        download = requests.get(f"{base}/ogc/collections/parcels/download.geojson", timeout=120)
+        assert download.status_code == 200
+        assert len(download.json()["features"]) == 13115
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_serve_refuses_a_bad_port(cli_env):
+    result = subprocess.run([*MAPSERVER, "serve", "--port", "99999"], env=cli_env,
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "99999" in result.stderr
 
 
 def test_db_start_with_database_url_uses_it_and_starts_no_cluster(tmp_path, cli_env):

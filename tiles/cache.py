@@ -127,10 +127,11 @@ class TileCache:
                 # A new version is served: remove the old tiles so that a front server
                 # reading the folders cannot serve them either.
                 self.drop_other_versions(key, version)
-        except OSError:
+        except OSError as exc:
             if lock is None:
                 raise   # a seed must know that its tiles were not stored
-            log.exception("could not store tile %s", target)   # served anyway; a cache miss
+            # Served anyway, the next request renders it again (e.g. the folder was purged).
+            log.warning("could not store tile %s: %s", target, exc)
         finally:
             if lock is not None:
                 lock.release()

@@ -2,21 +2,36 @@
 
 The one place that runs the tile SQL: the web views, `mapserver tiles seed` and
 the PMTiles export all come through here, through the cache or not.
+
+A tile statement depends only on the layers' versions (a manifest never changes
+within one), the zoom and the coarseness, so it is composed once per process
+(composing cost about as much as running a small tile, ~0.2 ms).  On the web
+path (autocommit connections) it is also PREPAREd once per database session, so
+PostGIS skips parsing and planning for every further tile of that zoom (~0.15 ms,
+an eighth of a z17 tile).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+import weakref
+
+import psycopg2.errors
 
 from .sql import tile_query
 
-MAX_TILE_BYTES = 1_000_000     # past this, simplify harder (phones on mobile data)
+MAX_TILE_BYTES = 500_000       # past this, generalise harder (tippecanoe's default limit)
 COARSER_STEPS = (4.0, 16.0)    # tolerance multipliers tried in turn
-
-MAX_STATEMENTS = 2048           # composed statements kept per process
+MAX_STATEMENTS = 2048          # composed statements kept per process
+MAX_PREPARED = 256             # prepared statements kept per database session
 
 log = logging.getLogger(__name__)
 _STATEMENTS: dict[tuple, str] = {}
+# The statements prepared in each pooled connection's session, by name.
+_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PREPARED_LOCK = threading.Lock()
 
 
 def render_tile(conn, records, z: int, x: int, y: int) -> bytes:
@@ -25,7 +40,7 @@ def render_tile(conn, records, z: int, x: int, y: int) -> bytes:
     for coarser in COARSER_STEPS:
         if len(data) <= MAX_TILE_BYTES:
             break
-        log.info("tile %s/%s/%s of %s is %d bytes: simplifying x%s", z, x, y,
+        log.info("tile %s/%s/%s of %s is %d bytes: generalising x%s", z, x, y,
                  ",".join(r.id for r in records), len(data), coarser)
         data = _run(conn, records, z, x, y, coarser)
     return data
@@ -36,18 +51,39 @@ def _run(conn, records, z, x, y, coarser: float) -> bytes:
     if not statement:
         return b""
     with conn.cursor() as cur:
-        cur.execute(statement, {"x": int(x), "y": int(y)})
+        if conn.autocommit:
+            _execute_prepared(conn, cur, statement, int(x), int(y))
+        else:
+            # In a transaction a failed EXECUTE would abort it: run the text itself.
+            cur.execute(statement, {"x": int(x), "y": int(y)})
         row = cur.fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
 
 
-def _statement(conn, records, z: int, coarser: float) -> str:
-    """Return the tile statement of these layer versions at zoom z ('' when none applies).
+def _execute_prepared(conn, cur, statement: str, x: int, y: int) -> None:
+    name = "tile_" + hashlib.blake2b(statement.encode(), digest_size=10).hexdigest()
+    with _PREPARED_LOCK:
+        prepared = _PREPARED.setdefault(conn, set())
+    if name not in prepared:
+        if len(prepared) >= MAX_PREPARED:
+            cur.execute("DEALLOCATE ALL")
+            prepared.clear()
+        try:
+            cur.execute(f"PREPARE {name} (integer, integer) AS " +
+                        statement.replace("%(x)s", "$1").replace("%(y)s", "$2"))
+        except psycopg2.errors.DuplicatePreparedStatement:
+            pass   # prepared earlier in this session by a caller that forgot it
+        prepared.add(name)
+    try:
+        cur.execute(f"EXECUTE {name} (%s, %s)", (x, y))
+    except psycopg2.errors.InvalidSqlStatementName:
+        # The session was replaced under us (a pooler, a reconnect): run it plainly.
+        prepared.discard(name)
+        cur.execute(statement, {"x": x, "y": y})
 
-    Composing it costs about as much as running a small tile (~0.2 ms), and it
-    depends only on the layers' versions (a manifest never changes within one),
-    the zoom and the coarseness: it is composed once per process and reused.
-    """
+
+def _statement(conn, records, z: int, coarser: float) -> str:
+    """Return the tile statement of these layer versions at zoom z ('' when none applies)."""
     key = (tuple((r.id, r.version) for r in records), int(z), coarser)
     text = _STATEMENTS.get(key)
     if text is None:

@@ -10,12 +10,15 @@ Generalisation per zoom, so that low-zoom tiles stay small:
 
 * below the layer's ``minzoom`` (or above its ``maxzoom``) the layer is left out;
 * lines and polygons are simplified by a few units of the 4096 grid below
-  ``SIMPLIFY_BELOW_ZOOM``; ST_AsMVTGeom then snaps to the grid and drops what collapsed;
+  ``SIMPLIFY_BELOW_ZOOM``, and those that would draw smaller than a screen pixel
+  (area, or length for lines) are left out; ST_AsMVTGeom then snaps to the grid
+  and drops what collapsed;
 * points are clustered below ``CLUSTER_BELOW_ZOOM`` by snapping to a grid of
   ``CLUSTER_CELL_PX`` pixels: one feature per cell with a ``point_count`` property
   (its id is the lowest fid of the cell, the point itself when it is alone);
 * at most ``MAX_FEATURES`` features per layer per tile (the largest first below
-  ``SIMPLIFY_BELOW_ZOOM``), and a byte budget the renderer enforces by simplifying more.
+  ``SIMPLIFY_BELOW_ZOOM``), and a byte budget the renderer enforces by asking
+  again ``coarser``: simplified more, and with a larger smallest size.
 """
 
 from __future__ import annotations
@@ -85,19 +88,25 @@ def _features(record, z: int, coarser: float) -> sql.Composable:
             env=env, extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), table=table,
             env_margin=env_margin, cell=cell, limit=sql.Literal(MAX_FEATURES))
     geom = sql.SQL("t.geom_3857")
-    order = sql.SQL("")
-    if record.manifest["geometry"] != "point" and (z < SIMPLIFY_BELOW_ZOOM or coarser > 1):
+    order = tiny = sql.SQL("")
+    kind = record.manifest["geometry"]
+    if kind != "point" and (z < SIMPLIFY_BELOW_ZOOM or coarser > 1):
         tolerance = pixel_size(z) * SIMPLIFY_UNITS * coarser
         geom = sql.SQL("ST_Simplify(t.geom_3857, {})").format(sql.Literal(tolerance))
+        # What would draw smaller than a pixel is left out, as tippecanoe does by default.
+        screen_pixel = tile_width(z) / 256.0 * coarser
+        tiny = (sql.SQL(" AND ST_Area(t.geom_3857) >= {}").format(sql.Literal(screen_pixel ** 2))
+                if kind == "polygon" else
+                sql.SQL(" AND ST_Length(t.geom_3857) >= {}").format(sql.Literal(screen_pixel)))
         # Under the feature budget the largest features are kept first.
-        size = "ST_Area" if record.manifest["geometry"] == "polygon" else "ST_Length"
+        size = "ST_Area" if kind == "polygon" else "ST_Length"
         order = sql.SQL(" ORDER BY {}(t.geom_3857) DESC").format(sql.SQL(size))
     columns = sql.SQL(", ").join([sql.SQL("t.fid"), *_public_columns(record)])
     return sql.SQL(
         "SELECT {columns}, ST_AsMVTGeom({geom}, {env}, {extent}, {buffer}, true) AS geom"
-        " FROM {table} t WHERE t.geom_3857 && {env_margin}{order} LIMIT {limit}").format(
+        " FROM {table} t WHERE t.geom_3857 && {env_margin}{tiny}{order} LIMIT {limit}").format(
         columns=columns, geom=geom, env=env, extent=sql.Literal(EXTENT),
-        buffer=sql.Literal(BUFFER), table=table, env_margin=env_margin, order=order,
+        buffer=sql.Literal(BUFFER), table=table, env_margin=env_margin, tiny=tiny, order=order,
         limit=sql.Literal(MAX_FEATURES))
 
 

@@ -16,6 +16,7 @@ from .uploads import ingest_upload
 blueprint = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 blueprint.before_request(guard.load_user)
 blueprint.after_request(guard.private_headers)
+blueprint.after_request(guard.reload_registry_after_changes)
 
 
 def _body() -> dict:

@@ -13,7 +13,7 @@ from flask import g, redirect, request, url_for
 
 from ..auth import role_at_least, sessions
 from ..errors import Forbidden, Unauthorised
-from ..web import database
+from ..web import database, published
 
 SESSION_COOKIE = "mapserver_session"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -79,6 +79,13 @@ def private_headers(response):
     """Keep staff pages and data out of shared caches."""
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Vary"] = "Cookie, Authorization"
+    return response
+
+
+def reload_registry_after_changes(response):
+    """Make this worker's next answer see a change made here (others hear of it by NOTIFY)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        published().invalidate()
     return response
 
 

@@ -32,6 +32,7 @@ from .uploads import ACCEPTED, ingest_upload
 blueprint = Blueprint("admin_pages", __name__, url_prefix="/admin")
 blueprint.before_request(guard.load_user)
 blueprint.after_request(guard.private_headers)
+blueprint.after_request(guard.reload_registry_after_changes)
 
 LOGIN_CSRF_COOKIE = "mapserver_login_csrf"
 
