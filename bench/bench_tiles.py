@@ -262,24 +262,35 @@ def _bare_sql_times(conn, table: str, fields: list[str], tiles) -> list[float]:
 
 def _one_by_one(urls: list[str], conn, record, fields: list[str], tiles) -> list[tuple]:
     """Time each tile three ways, back to back: our server (uncached), our statement run
-    bare, the plain pattern; so the shared machine's load weighs on all three alike."""
+    bare, the plain pattern; so the shared machine's load weighs on all three alike.
+    The order alternates from tile to tile, so that none profits from going first."""
     parts = urlsplit(urls[0])
     server = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
-    plain, times = _plain_sql(record.table_name, fields), []
+    plain = _plain_sql(record.table_name, fields)
+
+    def served(url, cur, z, x, y):
+        server.request("GET", urlsplit(url).path)
+        response = server.getresponse()
+        response.read()
+        if response.status >= 400:
+            raise RuntimeError(f"{url} answered {response.status}")
+
+    def ours_bare(url, cur, z, x, y):
+        render_tile(conn, [record], z, x, y)
+
+    def plain_bare(url, cur, z, x, y):
+        cur.execute(plain, {"z": z, "x": x, "y": y})
+        cur.fetchone()
+
+    ways, times = (served, ours_bare, plain_bare), []
     with conn.cursor() as cur:
-        for url, (z, x, y) in zip(urls, tiles, strict=True):
-            started = time.perf_counter()
-            server.request("GET", urlsplit(url).path)
-            response = server.getresponse()
-            response.read()
-            served = time.perf_counter()
-            render_tile(conn, [record], z, x, y)
-            ours_bare = time.perf_counter()
-            cur.execute(plain, {"z": z, "x": x, "y": y})
-            cur.fetchone()
-            times.append((served - started, ours_bare - served, time.perf_counter() - ours_bare))
-            if response.status >= 400:
-                raise RuntimeError(f"{url} answered {response.status}")
+        for i, (url, (z, x, y)) in enumerate(zip(urls, tiles, strict=True)):
+            took = [0.0, 0.0, 0.0]
+            for k in (range(3) if i % 2 == 0 else reversed(range(3))):
+                started = time.perf_counter()
+                ways[k](url, cur, z, x, y)
+                took[k] = time.perf_counter() - started
+            times.append(tuple(took))
     server.close()
     conn.rollback()
     return times

@@ -16,6 +16,7 @@ def create_app(settings=None, **overrides):
     from .registry_watch import RegistryWatch
     from .settings import Settings
     from .web import errors, health, kpi, mapsite, tiles
+    from .web.tile_fastpath import TileFastPath
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
@@ -37,4 +38,5 @@ def create_app(settings=None, **overrides):
     mapsite.init_app(app)
     app.register_blueprint(kpi.blueprint)
     app.after_request(kpi.count_map_use)
+    app.wsgi_app = TileFastPath(app, app.wsgi_app)
     return app

@@ -93,6 +93,18 @@ class RegistryWatch:
         return False
 
     def _reload(self) -> None:
+        try:
+            rows = self._read()
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            # The session died unnoticed (a restart, a failover): once more, on a new one.
+            log.warning("the registry listener's session had ended; reconnecting")
+            self._close()
+            rows = self._read()
+        self._records = {r.id: r for r in rows}
+        self._loaded_at = time.monotonic()
+        self.reloads += 1
+
+    def _read(self) -> list[registry.LayerRecord]:
         if self._listener is None:
             self._listener = connect(self.url, application_name="mapserver-watch")
             self._listener.autocommit = True
@@ -102,13 +114,10 @@ class RegistryWatch:
         self._listener.notifies.clear()
         del self._listener.notices[:]
         try:
-            rows = registry.list_all(self._listener)
+            return registry.list_all(self._listener)
         except psycopg2.Error:
             self._close()
             raise
-        self._records = {r.id: r for r in rows}
-        self._loaded_at = time.monotonic()
-        self.reloads += 1
 
     def _close(self) -> None:
         if self._listener is not None:

@@ -33,6 +33,12 @@ def _sql(database_url, statement, *args):
         cur.execute(statement, args)
 
 
+def _end_session(database_url, watch) -> None:
+    """Terminate the watch's listening session, as a database restart would, and wait."""
+    pid = watch._listener.get_backend_pid()
+    _sql(database_url, "SELECT pg_terminate_backend(%s, 5000)", pid)
+
+
 def test_lookups_read_the_registry_once_until_it_changes(database_url, watched_layer):
     watch = RegistryWatch(database_url)
     for _ in range(50):
@@ -79,11 +85,19 @@ def test_a_broken_listener_is_replaced_and_nothing_missed(database_url, watched_
     watch = RegistryWatch(database_url, max_age=3600)
     watch.public_layer(LAYER)
     # The database drops the listening connection (a restart, a failover)...
-    _sql(database_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-         " WHERE application_name = 'mapserver-watch'")
+    _end_session(database_url, watch)
     # ...and a change is made while nobody listens.
     _sql(database_url, "UPDATE mapserver.layers SET published = false WHERE id = %s", LAYER)
     assert _soon(lambda: _hidden(watch))
+
+
+def test_a_reload_on_a_session_that_ended_unnoticed_reconnects(database_url, watched_layer):
+    watch = RegistryWatch(database_url, max_age=3600)
+    watch.public_layer(LAYER)
+    _end_session(database_url, watch)
+    watch.invalidate()   # reload at once, without first looking at the socket
+    assert watch.public_layer(LAYER).table_name
+    assert watch.reloads == 2
 
 
 def test_sql_unpublishing_hides_the_tiles_at_once(client, database_url, watched_layer):

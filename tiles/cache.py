@@ -23,6 +23,7 @@ once; the lock is released only when the file is there.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import logging
@@ -49,6 +50,7 @@ class TileCache:
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self._root = str(self.root)
         self._counter_lock = threading.Lock()
         self._locks_ready = False
         self._executor: ThreadPoolExecutor | None = None
@@ -57,6 +59,10 @@ class TileCache:
 
     def path(self, key: str, version: str, z: int, x: int, y: int) -> Path:
         """Return where tile z/x/y of `key` at `version` is stored."""
+        return Path(self._file(key, version, z, x, y))
+
+    def _file(self, key: str, version: str, z: int, x: int, y: int) -> str:
+        # Plain strings: building a Path of six parts cost more than reading a cached tile.
         if not _KEY.fullmatch(key) or not _VERSION.fullmatch(str(version)):
             raise ValueError(f"bad tile cache key {key!r} / {version!r}")
         if len(key) > MAX_NAME:
@@ -66,11 +72,11 @@ class TileCache:
         version = str(version)
         if len(version) > MAX_NAME:
             version = "v-" + hashlib.sha256(version.encode()).hexdigest()[:32]
-        return self.root / key / version / str(int(z)) / str(int(x)) / f"{int(y)}.mvt"
+        return f"{self._root}/{key}/{version}/{int(z)}/{int(x)}/{int(y)}.mvt"
 
     def read(self, key: str, version: str, z: int, x: int, y: int) -> bytes | None:
         """Return the cached tile (b'' for an empty one), or None when it is not cached."""
-        return _read_tile(self.path(key, version, z, x, y))
+        return _read_tile(self._file(key, version, z, x, y))
 
     def get_or_render(self, key: str, version: str, z: int, x: int, y: int,
                       render: Callable[[], bytes], *,
@@ -82,7 +88,7 @@ class TileCache:
         small tile's time); the render lock is held until the file is there, so a
         concurrent request for the same tile still waits and reads it.
         """
-        target = self.path(key, version, z, x, y)
+        target = self._file(key, version, z, x, y)
         data = _read_tile(target)
         if data is not None:
             return data, True
@@ -118,11 +124,12 @@ class TileCache:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="tile-writer")
             return self._executor
 
-    def _store(self, key: str, version: str, target: Path, data: bytes,
+    def _store(self, key: str, version: str, target: str, data: bytes,
                lock: _FileLock | None = None) -> None:
         try:
-            first_of_version = not target.parents[2].exists()   # <layers>/<version>
-            _write_atomically(target if data else target.with_suffix(".empty"), data)
+            version_folder = os.path.dirname(os.path.dirname(os.path.dirname(target)))
+            first_of_version = not os.path.isdir(version_folder)
+            _write_atomically(target if data else _empty_marker(target), data)
             if first_of_version:
                 # A new version is served: remove the old tiles so that a front server
                 # reading the folders cannot serve them either.
@@ -136,8 +143,8 @@ class TileCache:
             if lock is not None:
                 lock.release()
 
-    def _lock(self, target: Path):
-        bucket = zlib.crc32(str(target.relative_to(self.root)).encode()) % LOCK_BUCKETS
+    def _lock(self, target: str):
+        bucket = zlib.crc32(target[len(self._root) + 1:].encode()) % LOCK_BUCKETS
         folder = self.root / ".locks"
         if not self._locks_ready:
             self._prepare_locks(folder)
@@ -209,28 +216,31 @@ class _FileLock:
             self.fd = None
 
 
-def _read(path: Path) -> bytes | None:
+def _empty_marker(target: str) -> str:
+    return target[:-len(".mvt")] + ".empty"
+
+
+def _read_tile(target: str) -> bytes | None:
     try:
-        with open(path, "rb") as handle:
+        with open(target, "rb") as handle:
             return handle.read()
     except FileNotFoundError:
-        return None
+        return b"" if os.path.exists(_empty_marker(target)) else None
 
 
-def _read_tile(path: Path) -> bytes | None:
-    data = _read(path)
-    if data is None and path.with_suffix(".empty").exists():
-        return b""
-    return data
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+def _write_atomically(target: str, data: bytes) -> None:
+    folder, name = os.path.split(target)
+    temporary = f"{folder}/.{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
-        with open(temporary, "wb") as handle:
+        try:
+            handle = open(temporary, "wb")
+        except FileNotFoundError:   # the first tile of its column: make the folders
+            os.makedirs(folder, exist_ok=True)
+            handle = open(temporary, "wb")
+        with handle:
             handle.write(data)
         os.replace(temporary, target)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
         raise
