@@ -2,7 +2,7 @@
 
 Web workers keep no state of their own: everything shared (layers, counters,
 sessions) lives in PostGIS, so any number of workers can run side by side.
-The pool is made on first use, after gunicorn has forked, never at import.
+The pool is made on first use, after the server has forked its workers, never at import.
 """
 
 from __future__ import annotations

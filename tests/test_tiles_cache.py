@@ -159,7 +159,7 @@ def _render_in_process(root, log, barrier, out):
 
 
 def test_worker_processes_render_a_tile_once(tmp_path):
-    """Gunicorn workers are processes: the lock must hold across them, not only threads."""
+    """Server workers are processes: the lock must hold across them, not only threads."""
     context = multiprocessing.get_context("fork")
     log = tmp_path / "renders.log"
     barrier, out = context.Barrier(5), context.Queue()

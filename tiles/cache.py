@@ -15,7 +15,7 @@ server the same way (204) whether cached or not.  Tiles are written to a tempora
 and renamed over the final name (``os.replace``), so a reader sees a whole tile
 or none.  Concurrent requests for the same missing tile render it once: the
 renderer holds an exclusive ``flock`` on one of ``LOCK_BUCKETS`` lock files chosen
-by the tile's path, which works between threads and between gunicorn workers
+by the tile's path, which works between threads and between worker processes
 (each open() has its own lock); the others wait, then read the file it wrote.
 The web server hands the writing to a thread (`write_behind`) and answers at
 once; the lock is released only when the file is there.
