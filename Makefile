@@ -7,7 +7,7 @@
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
-THREADS ?= 8
+THREADS ?= 4
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

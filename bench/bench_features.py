@@ -155,7 +155,7 @@ def run() -> list[str]:
                     TIPG_MAX_FEATURES_PER_QUERY="10000")
     base = f"http://127.0.0.1:{ours_port}/ogc/collections/parcels"
     peer = f"http://127.0.0.1:{tipg_port}/collections/layers.parcels"
-    ours = _serve(server_command("127.0.0.1", ours_port, workers=1, threads=8), env, base)
+    ours = _serve(server_command("127.0.0.1", ours_port, workers=1, threads=4), env, base)
     try:
         tipg = _serve([str(python), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1",
                        "--port", str(tipg_port), "--log-level", "warning"], tipg_env, peer)

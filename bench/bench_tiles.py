@@ -48,7 +48,7 @@ WORKERS = 2          # ours: `mapserver serve` default, one per core
 TIPG_WORKERS = 4     # uvicorn workers; TiPg was no faster with 2
 SEED = 20141
 ROUNDS = 3
-THREADS = 8   # per worker, as `mapserver serve` runs by default
+THREADS = 4   # per worker, as `mapserver serve` runs by default
 SCALES = (10, 40)
 BENCH_IDS = ["bench-parcels"] + [f"bench-parcels-x{k}" for k in SCALES]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 def create_app(settings=None, **overrides):
     """Build the Flask application; nothing touches the database until a request needs it."""
     from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from . import ogc
     from .admin import api as admin_api
@@ -38,5 +39,10 @@ def create_app(settings=None, **overrides):
     mapsite.init_app(app)
     app.register_blueprint(kpi.blueprint)
     app.after_request(kpi.count_map_use)
+    if settings.trusted_proxies:
+        # Behind TLS in a front server: links say https and the public host, and rate
+        # limits see the client's address, not the proxy's.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.wsgi_app = TileFastPath(app, app.wsgi_app)
     return app

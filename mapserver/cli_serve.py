@@ -45,7 +45,7 @@ def server_command(host: str, port: int, workers: int, threads: int, *,
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 256),
               help="Worker processes (one per core is a good start).")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256),
               help="Threads per worker: requests waiting on PostGIS at once.")
 @click.option("--access-log", is_flag=True, help="Log every request.")
 @click.option("--pid-file", type=click.Path(dir_okay=False, path_type=Path))

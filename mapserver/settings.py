@@ -30,6 +30,8 @@ SETTINGS_DOC = {
                                  "home; a front web server may serve it directly"),
     "MAPSERVER_BASEMAP_URL": (None, "external base map tiles ({z}/{x}/{y} URL); unset: none"),
     "MAPSERVER_BASEMAP_ATTRIBUTION": ("", "credit shown for the external base map"),
+    "MAPSERVER_TRUSTED_PROXIES": ("0", "proxies in front (e.g. 1 for nginx doing TLS) whose "
+                                  "X-Forwarded-For/-Proto/-Host are believed"),
 }
 
 
@@ -62,6 +64,7 @@ class Settings:
     tile_cache_dir: Path | None = None
     basemap_url: str | None = None
     basemap_attribution: str = ""
+    trusted_proxies: int = 0
 
     @property
     def var_dir(self) -> Path:
@@ -88,6 +91,7 @@ class Settings:
             tile_cache_dir=home / environ.get("MAPSERVER_TILE_CACHE_DIR", "tiles/cache"),
             basemap_url=environ.get("MAPSERVER_BASEMAP_URL") or None,
             basemap_attribution=environ.get("MAPSERVER_BASEMAP_ATTRIBUTION", ""),
+            trusted_proxies=_int(environ, "MAPSERVER_TRUSTED_PROXIES", 0),
         )
 
     @property

@@ -51,7 +51,9 @@ def download(collection_id: str, fmt: str):
             response = Response(status=304, headers=headers)
             response.last_modified = record.loaded_at
             return response
-        if fmt != "csv-metadata.json":
+        if fmt in ("geojson", "csv"):
+            # Counted here: once the stream runs it holds a pooled connection, and
+            # asking for a second one per download could exhaust the pool.
             counts.record(conn, record.id, fmt, record.manifest["category"])
     if fmt == "csv-metadata.json":
         doc = exporters.csvw_metadata(record, url(f"/collections/{record.id}/download.csv"))
@@ -63,6 +65,8 @@ def download(collection_id: str, fmt: str):
         folder = current_app.extensions["mapserver.settings"].var_dir / "downloads"
         with db.connection() as conn:
             path = exporters.cached_file(conn, record, fmt, folder)
+            # Counted once the file exists: an export that fails is not a download.
+            counts.record(conn, record.id, fmt, record.manifest["category"])
         response = send_file(path, mimetype=DOWNLOADS[fmt][0], conditional=False, etag=False)
     response.headers.update(headers)
     response.last_modified = record.loaded_at
