@@ -33,10 +33,12 @@ def parse(text: str):
     """Parse CQL2 text into pygeofilter's tree, turning every parser failure into a 400."""
     from pygeofilter.parsers.cql2_text import parse as cql2_parse
 
+    from .cql_precedence import bracket_and_before_or
+
     if len(text) > MAX_FILTER_LENGTH:
         raise _bad(f"it is longer than {MAX_FILTER_LENGTH} characters")
     try:
-        return cql2_parse(text)
+        return cql2_parse(bracket_and_before_or(text))
     except Exception as exc:  # lark and pygeofilter raise many kinds; all are the client's text
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise _bad(f"it cannot be parsed ({first})") from None
