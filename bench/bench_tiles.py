@@ -328,6 +328,7 @@ def _start_tipg(url: str) -> tuple[subprocess.Popen, str]:
     return process, base
 
 
+SNIPPET = ROOT / "docs" / "deploy" / "mapserver-locations.conf"
 NGINX_CONF = """
 daemon off; worker_processes 2; pid {tmp}/nginx.pid; error_log {tmp}/error.log warn;
 events {{ worker_connections 1024; }}
@@ -335,21 +336,7 @@ http {{
   access_log off;
   client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
   fastcgi_temp_path {tmp}/fcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
-  upstream mapserver {{ server 127.0.0.1:{app_port}; }}
-  server {{
-    listen 127.0.0.1:{port};
-    location ~ ^/tiles/([a-z0-9,-]+)/([0-9]+)/([0-9]+)/([0-9]+)[.]mvt$ {{
-      root {cache};
-      types {{ }}
-      default_type application/vnd.mapbox-vector-tile;
-      add_header Cache-Control "public, max-age=31536000, immutable";
-      set $tile /$1/$arg_v/$2/$3/$4;
-      if (-f $document_root$tile.empty) {{ return 204; }}
-      try_files $tile.mvt @mapserver;
-    }}
-    location / {{ proxy_pass http://mapserver; proxy_set_header Host $http_host; }}
-    location @mapserver {{ proxy_pass http://mapserver; proxy_set_header Host $http_host; }}
-  }}
+  server {{ listen 127.0.0.1:{port}; include {tmp}/mapserver.conf; }}
 }}
 """
 
@@ -362,8 +349,10 @@ def _start_nginx(app_base: str, cache_dir: Path) -> tuple[subprocess.Popen, str]
     tmp = Path(tempfile.mkdtemp(prefix="bench-nginx-"))
     port = _free_port()
     conf = tmp / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, cache=cache_dir,
-                                      app_port=urlsplit(app_base).port))
+    # The documented front itself (docs/deploy), not a copy of it.
+    (tmp / "mapserver.conf").write_text(SNIPPET.read_text().replace(
+        "${TILE_CACHE}", str(cache_dir)).replace("${APP}", urlsplit(app_base).netloc))
+    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port))
     process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp)],
                                start_new_session=True, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

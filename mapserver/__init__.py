@@ -43,6 +43,7 @@ def create_app(settings=None, **overrides):
         # Behind TLS in a front server: links say https and the public host, and rate
         # limits see the client's address, not the proxy's.
         hops = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops)
     app.wsgi_app = TileFastPath(app, app.wsgi_app)
     return app

@@ -31,7 +31,7 @@ SETTINGS_DOC = {
     "MAPSERVER_BASEMAP_URL": (None, "external base map tiles ({z}/{x}/{y} URL); unset: none"),
     "MAPSERVER_BASEMAP_ATTRIBUTION": ("", "credit shown for the external base map"),
     "MAPSERVER_TRUSTED_PROXIES": ("0", "proxies in front (e.g. 1 for nginx doing TLS) whose "
-                                  "X-Forwarded-For/-Proto/-Host are believed"),
+                                  "X-Forwarded-For/-Proto/-Host/-Port are believed"),
 }
 
 

@@ -14,6 +14,7 @@ from mapserver import create_app
 from mapserver.auth import sessions, users
 from mapserver.settings import Settings
 from tests.conftest import layer_state
+from tiles.grid import lonlat_to_tile
 
 PASSWORD = "a long enough password"
 
@@ -168,8 +169,14 @@ def test_upload_describe_publish_replace_rollback_unpublish(admin_app, accounts,
     history = client.get("/admin/api/layers/t-closures/versions", headers=auth).json
     assert [v["version"] for v in history["versions"]] == [3, 2, 1]
 
+    z, x, y = 16, *lonlat_to_tile(-71.12, 42.38, 16)
+    assert client.get(f"/tiles/t-closures/{z}/{x}/{y}.mvt").status_code in (200, 204)
+    admin_app.extensions["mapserver.tiles"].flush()
+    cached = admin_app.extensions["mapserver.settings"].tiles_cache / "t-closures"
+    assert cached.is_dir()
     assert client.post("/admin/api/layers/t-closures/unpublish", headers=auth).status_code == 200
     assert "t-closures" not in {lay["id"] for lay in client.get("/layers").json["layers"]}
+    assert not cached.exists()   # a front server serving the cache cannot show it either
 
 
 def test_failed_upload_keeps_the_served_version(admin_app, accounts, database_url):
@@ -348,11 +355,12 @@ def test_event_layer_shows_only_inside_its_window_and_hiding_drops_its_tiles(
 
     tile = client.get("/tiles/t-festival/16/19824/24238.mvt")
     assert tile.status_code in (200, 204)
-    admin_app.extensions["mapserver.tiles"].flush()   # the writer thread stores it
-    cached = settings.tiles_cache / "t-festival"
-    assert cached.is_dir()
+    admin_app.extensions["mapserver.tiles"].flush()
+    # A time-bounded layer's tiles never reach the disk cache, so a front server serving
+    # that folder cannot show the festival once it is over or unpublished.
+    assert tile.headers["X-Tile-Cache"] == "off"
+    assert not (settings.tiles_cache / "t-festival").exists()
     assert client.post("/admin/api/layers/t-festival/unpublish", headers=auth).status_code == 200
-    assert not cached.exists()  # a front server serving the cache cannot show it either
     assert not visible()
 
 

@@ -118,7 +118,13 @@ def test_unpublished_and_expired_layers_are_not_served(client, database_url, tmp
             assert response.get_json()["code"] == "NotFound"
     _load_copy(database_url, tmp_path, "tiles-test-current",
                valid_from="2001-01-01T00:00:00Z", valid_to="2999-01-01T00:00:00Z")
-    assert client.get(f"/tiles/tiles-test-current/{z}/{x}/{y}.mvt").status_code == 200
+    current = client.get(f"/tiles/tiles-test-current/{z}/{x}/{y}.mvt")
+    assert current.status_code == 200
+    # A time-bounded layer never reaches the disk cache: a front server serving that
+    # folder would go on showing it after its window closed.
+    assert current.headers["X-Tile-Cache"] == "off"
+    client.application.extensions["mapserver.tiles"].flush()
+    assert not (_cache_root(client.application) / "tiles-test-current").exists()
 
 
 def test_concurrent_requests_for_one_uncached_tile_render_it_once(app, live_server):

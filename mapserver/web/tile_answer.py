@@ -10,6 +10,8 @@ whichever door it came in by:
 * ``ETag`` = layers, versions and z/x/y; ``If-None-Match`` -> 304 without rendering;
 * ``Cache-Control``: a year and immutable when the URL names the served version
   (``?v=<version>``, as the TileJSON template does), else ``TILE_MAX_AGE`` seconds;
+* a layer with a validity window (an event, a road closure) is rendered every time
+  and never written to the disk cache (``X-Tile-Cache: off``);
 * a malformed address raises InvalidParameter (400), an unknown or unpublished
   layer NotFound (404).
 """
@@ -86,10 +88,20 @@ def answer(extensions: dict, ids: list[str], z, x, y, *, wanted_version: str | N
         with extensions["mapserver.db"].connection(read_only=True) as conn:
             return render_tile(conn, records, z, x, y)
 
-    data, cached = tile_cache(extensions).get_or_render(key, version, z, x, y, render,
-                                                        write_behind=True)
-    headers["X-Tile-Cache"] = "hit" if cached else "miss"
+    if any(_time_bounded(r) for r in records):
+        # Never on disk: a front server serving the cache folder would go on showing an
+        # event's tiles after its window closed. Such layers are small; render each time.
+        data, state = render(), "off"
+    else:
+        data, cached = tile_cache(extensions).get_or_render(key, version, z, x, y, render,
+                                                            write_behind=True)
+        state = "hit" if cached else "miss"
+    headers["X-Tile-Cache"] = state
     return TileAnswer(200 if data else 204, headers, data)
+
+
+def _time_bounded(record) -> bool:
+    return bool(record.manifest.get("valid_from") or record.manifest.get("valid_to"))
 
 
 def _tags(raw: str) -> set[str]:
