@@ -76,8 +76,8 @@ def city_codes() -> tuple[int, ...]:
 def _axes(code: int) -> tuple[bool, bool] | None:
     """Return (northing_first, geographic) of an EPSG code from PROJ, or None if unknown.
 
-    pyproj is imported here, not at the top: the web process loads it only once a
-    request needs a CRS other than CRS84.
+    pyproj is imported here, not at the top: starting the server or a CLI command
+    does not pay for it; the first OGC request that lists a collection's CRSs does.
     """
     import pyproj
 
