@@ -32,7 +32,26 @@ SETTINGS_DOC = {
     "MAPSERVER_BASEMAP_ATTRIBUTION": ("", "credit shown for the external base map"),
     "MAPSERVER_TRUSTED_PROXIES": ("0", "proxies in front (e.g. 1 for nginx doing TLS) whose "
                                   "X-Forwarded-For/-Proto/-Host/-Port are believed"),
+    "MAPSERVER_OGC_CRS": ("EPSG:2249,EPSG:26986", "the city's CRSs that OGC API items can be "
+                          "asked in, besides CRS84, EPSG:4326, EPSG:3857 and each layer's "
+                          "source CRS (comma-separated; default: Massachusetts state plane in "
+                          "US feet and in metres)"),
 }
+
+
+def _epsg_codes(environ, name: str) -> tuple[int, ...]:
+    raw = environ.get(name, SETTINGS_DOC[name][0])
+    codes = []
+    for part in (p.strip() for p in raw.split(",")):
+        number = part.upper().removeprefix("EPSG:")
+        if not part:
+            continue
+        if not number.isascii() or not number.isdigit() or not 4 <= len(number) <= 6:
+            raise SetupError(f"{name} holds {part!r}, not an EPSG code",
+                             fix=f"set {name} to codes like {SETTINGS_DOC[name][0]} "
+                                 "(or to an empty value for none)")
+        codes.append(int(number))
+    return tuple(dict.fromkeys(codes))
 
 
 def _int(environ, name: str, minimum: int) -> int:
@@ -65,6 +84,7 @@ class Settings:
     basemap_url: str | None = None
     basemap_attribution: str = ""
     trusted_proxies: int = 0
+    ogc_crs: tuple[int, ...] = (2249, 26986)
 
     @property
     def var_dir(self) -> Path:
@@ -92,6 +112,7 @@ class Settings:
             basemap_url=environ.get("MAPSERVER_BASEMAP_URL") or None,
             basemap_attribution=environ.get("MAPSERVER_BASEMAP_ATTRIBUTION", ""),
             trusted_proxies=_int(environ, "MAPSERVER_TRUSTED_PROXIES", 0),
+            ogc_crs=_epsg_codes(environ, "MAPSERVER_OGC_CRS"),
         )
 
     @property

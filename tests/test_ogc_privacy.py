@@ -21,6 +21,8 @@ PUBLIC_TEXT_URLS = [
     "/ogc/collections/parcels/queryables", "/ogc/collections/parcels/queryables?f=html",
     "/ogc/collections/parcels/items?limit=10000", "/ogc/collections/parcels/items?f=html&limit=500",
     "/ogc/collections/parcels/items?limit=10000&offset=10000",
+    "/ogc/collections/parcels/items?limit=10000&crs="
+    + quote("http://www.opengis.net/def/crs/EPSG/0/2249", safe=""),
     "/ogc/collections/parcels/download.geojson", "/ogc/collections/parcels/download.csv",
     "/ogc/collections/parcels/download.csv-metadata.json",
     "/ogc/collections/parcels/download.kml",

@@ -25,8 +25,17 @@ def test_defaults():
     ("MAPSERVER_POOL_SIZE", "many", "is not a whole number"),
     ("MAPSERVER_KEEP_VERSIONS", "0", "is below 1"),
     ("MAPSERVER_STATEMENT_TIMEOUT_MS", "5", "is below 100"),
+    ("MAPSERVER_OGC_CRS", "EPSG:2249,NAD83", "not an EPSG code"),
+    ("MAPSERVER_OGC_CRS", "http://www.opengis.net/def/crs/EPSG/0/2249", "not an EPSG code"),
 ])
 def test_bad_values_are_refused_with_the_fix(name, value, message):
     with pytest.raises(SetupError) as failure:
         Settings.from_env({name: value})
     assert message in failure.value.description and name in failure.value.description
+
+
+def test_the_ogc_crs_list_is_read_as_epsg_codes():
+    assert Settings.from_env({}).ogc_crs == (2249, 26986)  # Massachusetts state plane
+    assert Settings.from_env({"MAPSERVER_OGC_CRS": " epsg:25832, EPSG:3035,EPSG:25832 "}
+                             ).ogc_crs == (25832, 3035)
+    assert Settings.from_env({"MAPSERVER_OGC_CRS": ""}).ogc_crs == ()

@@ -6,7 +6,7 @@ from flask import request
 
 from .. import registry
 from ..web import database
-from . import blueprint, counts, describe
+from . import blueprint, counts, crs, describe
 from .params import check_known
 from .respond import JSON, SCHEMA, html_response, json_response, self_links, wants_html
 
@@ -19,8 +19,9 @@ def collections():
     check_known(request.args, BASIC)
     with database().connection() as conn:
         layers = registry.public_layers(conn)
+        offered = {r.id: crs.offered(conn, r) for r in layers}
     doc = {"links": self_links("/collections", title="the collections"),
-           "collections": [describe.collection(r) for r in layers]}
+           "collections": [describe.collection(r, offered[r.id]) for r in layers]}
     if wants_html():
         return html_response("collections.html", doc=doc)
     return json_response(doc)
@@ -33,7 +34,8 @@ def collection(collection_id: str):
     with database().connection() as conn:
         record = registry.public_layer(conn, collection_id)
         downloads = counts.for_layer(conn, record.id)
-    doc = describe.collection(record, full=True)
+        offered = crs.offered(conn, record)
+    doc = describe.collection(record, offered, full=True)
     doc["downloads"] = downloads
     doc["fields"] = [{"name": f["name"], "type": f["type"],
                       "title": describe.english(f.get("title")) or f["name"],

@@ -7,9 +7,9 @@ field's name, title or description never enters these documents.
 from __future__ import annotations
 
 from ..registry import LayerRecord
+from .crs import CRS84
 from .respond import GEOJSON, HTML, JSON, SCHEMA, link, url
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 JSON_TYPES = {"text": {"type": "string"}, "integer": {"type": "integer"},
               "float": {"type": "number"}, "boolean": {"type": "boolean"},
               "date": {"type": "string", "format": "date"},
@@ -46,8 +46,12 @@ def download_links(record: LayerRecord) -> list[dict]:
                  f"{title}") for key, (media, title) in DOWNLOADS.items()]
 
 
-def collection(record: LayerRecord, *, full: bool = False) -> dict:
-    """Return the collection document (the same core members in the list and alone)."""
+def collection(record: LayerRecord, offered_crs: list[str], *, full: bool = False) -> dict:
+    """Return the collection document (the same core members in the list and alone).
+
+    `offered_crs` (crs.offered) are the CRSs items can be asked in; the stored
+    geometry is CRS84 (`storageCrs`).
+    """
     m = record.manifest
     path = f"/collections/{record.id}"
     licence = m["licence"]
@@ -70,7 +74,8 @@ def collection(record: LayerRecord, *, full: bool = False) -> dict:
                                                                                90]],
                                "crs": CRS84}},
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(offered_crs),
+        "storageCrs": CRS84,
         "license": licence["id"],
         "attribution": m["attribution"],
         "category": m["category"],

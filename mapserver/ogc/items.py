@@ -12,19 +12,20 @@ from .. import registry
 from ..admin.guard import viewer_sees_staff_fields
 from ..errors import InvalidParameter, NotFound
 from ..web import database
-from . import blueprint, cql, params, query
+from . import blueprint, cql, crs, params, query
+from .crs import CRS84
 from .respond import GEOJSON, HTML, JSON, html_response, link, request_url_with, url, wants_html
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
-
-def _filters(record, args, staff: bool) -> tuple[query.Where, list[str], list]:
+def _filters(record, args, staff: bool,
+             offered: list[str]) -> tuple[query.Where, list[str], list]:
     """Parse every filtering parameter into a WHERE clause; return it, columns, sort keys."""
     types = query.visible_types(record, staff)
     public = list(types)
     params.check_known(args, params.ITEMS_PARAMS, public)
     where = query.Where()
-    query.bbox_clause(where, params.parse_bbox(args.get("bbox")))
+    bbox_crs = crs.resolve(args.get("bbox-crs"), offered, "bbox-crs")
+    query.bbox_clause(where, params.parse_bbox_in(args.get("bbox"), bbox_crs), bbox_crs.srid)
     params.parse_datetime(args.get("datetime"))
     for name in public:
         if name in args:
@@ -33,8 +34,8 @@ def _filters(record, args, staff: bool) -> tuple[query.Where, list[str], list]:
     if lang != "cql2-text":
         raise InvalidParameter(f"filter-lang={lang[:32]!r} is not supported",
                                fix="use filter-lang=cql2-text (or leave it out)")
-    crs = args.get("filter-crs", CRS84)
-    if crs != CRS84:
+    filter_crs = args.get("filter-crs", CRS84)
+    if filter_crs != CRS84:
         raise InvalidParameter("filter-crs must be CRS84", fix=f"use filter-crs={CRS84}")
     if args.get("filter"):
         clause, values = cql.translate(args["filter"], types)
@@ -50,8 +51,16 @@ def _run(action):
         return action()
     except (psycopg2.DataError, psycopg2.errors.InternalError_) as exc:
         raise InvalidParameter("the filter cannot be evaluated on this data (a value is out of "
-                               "range or a geometry is invalid)",
-                               fix="check the filter's values and geometries") from exc
+                               "range, a geometry is invalid, or a bbox or geometry lies "
+                               "where the CRS asked for is not defined)",
+                               fix="check the filter's values and geometries, bbox and "
+                                   "bbox-crs") from exc
+
+
+def _output_crs(args, offered: list[str], html: bool) -> crs.Crs:
+    """Return the CRS of the answer's coordinates: `crs` for JSON; the HTML map is CRS84."""
+    asked = crs.resolve(args.get("crs"), offered, "crs")  # checked in HTML too
+    return crs.STORAGE if html else asked
 
 
 @blueprint.get("/collections/<collection_id>/items")
@@ -64,10 +73,12 @@ def items(collection_id: str):
     staff = viewer_sees_staff_fields()
     with database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, collection_id)
-        where, columns, keys = _filters(record, args, staff)
+        offered = crs.offered(conn, record)
+        where, columns, keys = _filters(record, args, staff, offered)
+        output = _output_crs(args, offered, html)
         with conn.cursor() as cur:
             features, matched = _run(lambda: query.page(cur, record, where, columns, keys,
-                                                        limit, offset))
+                                                        limit, offset, output))
     returned = max(0, min(limit, matched - offset))
     fmt = "html" if html else "json"
     links = [
@@ -87,28 +98,29 @@ def items(collection_id: str):
             "timeStamp": stamp, "links": links}
     if html:
         return _for(staff, html_response("items.html", doc=head, features=json.loads(features),
-                                         columns=columns, record=record))
+                                         columns=columns, record=record), output)
     # The features are already JSON text from PostGIS: splice, do not parse and re-dump.
     body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + features + "}"
-    return _for(staff, Response(body, mimetype=GEOJSON))
+    return _for(staff, Response(body, mimetype=GEOJSON), output)
 
 
 @blueprint.get("/collections/<collection_id>/items/<feature_id>")
 def item(collection_id: str, feature_id: str):
     """Return one feature by its id."""
     args = request.args
-    params.check_known(args, {"f", "properties"})
+    params.check_known(args, params.ITEM_PARAMS)
     html = wants_html(("json", "geojson", "html"))
     staff = viewer_sees_staff_fields()
     with database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, collection_id)
         visible = list(query.visible_types(record, staff))
         columns = params.parse_properties(args.get("properties"), visible)
+        output = _output_crs(args, crs.offered(conn, record), html)
         if not feature_id.isascii() or not feature_id.isdigit() or len(feature_id) > 18:
             raise NotFound(f"collection {record.id!r} has no feature {feature_id[:32]!r}",
                            fix="feature ids are whole numbers; take them from the items")
         with conn.cursor() as cur:
-            text = query.one(cur, record, int(feature_id), columns)
+            text = _run(lambda: query.one(cur, record, int(feature_id), columns, output))
     if text is None:
         raise NotFound(f"collection {record.id!r} has no feature {feature_id}",
                        fix="take feature ids from the items")
@@ -123,13 +135,16 @@ def item(collection_id: str, feature_id: str):
     ]
     if html:
         return _for(staff, html_response("item.html", doc=feature, record=record,
-                                         columns=columns))
-    return _for(staff, Response(json.dumps(feature, ensure_ascii=False), mimetype=GEOJSON))
+                                         columns=columns), output)
+    return _for(staff, Response(json.dumps(feature, ensure_ascii=False), mimetype=GEOJSON),
+                output)
 
 
-def _for(staff: bool, response):
-    """Mark who a response was made for: staff-only data never enters a shared cache."""
+def _for(staff: bool, response, output: crs.Crs):
+    """Mark who a response was made for (staff-only data never enters a shared cache)
+    and, as Part 2 requires, which CRS its coordinates are in."""
     response.headers["Vary"] = "Accept, Cookie, Authorization"
+    response.headers["Content-Crs"] = f"<{output.uri}>"
     if staff:
         response.headers["Cache-Control"] = "private, no-store"
     return response

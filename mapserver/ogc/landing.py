@@ -6,7 +6,7 @@ from flask import request
 
 from .. import registry
 from ..web import database
-from . import blueprint, openapi
+from . import blueprint, crs, openapi
 from .params import check_known
 from .respond import (
     HTML,
@@ -25,6 +25,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
@@ -81,7 +82,8 @@ def api():
     check_known(request.args, BASIC)
     with database().connection() as conn:
         layers = registry.public_layers(conn)
-    doc = openapi.document(layers, url(""))
+        offered = {r.id: crs.offered(conn, r) for r in layers}
+    doc = openapi.document(layers, url(""), offered)
     if wants_html():
         return html_response("api.html", doc=doc)
     return json_response(doc, OPENAPI)

@@ -8,6 +8,7 @@ parameters name public fields only.
 
 from __future__ import annotations
 
+from .crs import CRS84
 from .describe import DOWNLOADS, JSON_TYPES, english, public_fields
 from .params import LIMIT_DEFAULT, LIMIT_MAXIMUM
 
@@ -31,7 +32,8 @@ COMMON = {
                      "default": LIMIT_DEFAULT}, style="form", explode=False),
     "offset": _param("offset", "Matching features to skip (the next/prev links set it).",
                      {"type": "integer", "minimum": 0, "default": 0}),
-    "bbox": _param("bbox", "minx,miny,maxx,maxy in CRS84 degrees; minx > maxx crosses 180°.",
+    "bbox": _param("bbox", "minx,miny,maxx,maxy in CRS84 degrees, or in bbox-crs and its axis "
+                   "order; minx > maxx crosses 180° (longitude/latitude only).",
                    {"type": "array", "minItems": 4, "maxItems": 6,
                     "items": {"type": "number"}}, style="form", explode=False),
     "datetime": _param("datetime", "RFC 3339 instant or interval (the layers carry no time).",
@@ -59,8 +61,20 @@ def _op(operation_id, summary, parameters, ok, *, tags=("data",)):
                     "parameters": parameters, "responses": {"200": ok, **ERRORS}}}
 
 
-def _collection_paths(record) -> dict:
+def _crs_params(offered: list[str]) -> dict:
+    """Return the Part 2 parameters `crs` and `bbox-crs`, listing the collection's CRSs."""
+    schema = {"type": "string", "format": "uri", "enum": list(offered), "default": CRS84}
+    return {
+        "crs": _param("crs", "CRS of the answer's coordinates, in its axis order (EPSG:4326 is "
+                      "latitude, longitude); the Content-Crs header repeats it.", dict(schema)),
+        "bbox-crs": _param("bbox-crs", "CRS of the bbox numbers, in its axis order.",
+                           dict(schema)),
+    }
+
+
+def _collection_paths(record, offered: list[str]) -> dict:
     cid = record.id
+    crs_params = _crs_params(offered)
     title = english(record.manifest["title"])
     fields = public_fields(record)
     names = [f["name"] for f in fields]
@@ -69,7 +83,8 @@ def _collection_paths(record) -> dict:
     listing = {"type": "string", "pattern": r"^[+-]?[a-z_0-9]+(,[+-]?[a-z_0-9]+)*$",
                "description": "comma-separated; one of " + ", ".join(names)}
     items_params = [COMMON["f"], COMMON["limit"], COMMON["offset"], COMMON["bbox"],
-                    COMMON["datetime"], COMMON["filter"], COMMON["filter-lang"],
+                    crs_params["bbox-crs"], crs_params["crs"], COMMON["datetime"],
+                    COMMON["filter"], COMMON["filter-lang"],
                     _param("properties", "Public properties to include.",
                            {"type": "array", "items": {"type": "string", "enum": names}},
                            style="form", explode=False),
@@ -85,7 +100,7 @@ def _collection_paths(record) -> dict:
         base + "/items/{featureId}": _op(
             f"item-{cid}", f"One feature of {title}",
             [_param("featureId", "Feature id.", {"type": "integer"}, required=True,
-                    where="path"), COMMON["f"]],
+                    where="path"), COMMON["f"], crs_params["crs"]],
             _response("A feature", ["application/geo+json", "text/html"])),
         base + "/queryables": _op(f"queryables-{cid}", f"Queryables of {title}",
                                   [COMMON["f"]],
@@ -100,8 +115,11 @@ def _collection_paths(record) -> dict:
     return paths
 
 
-def document(layers, server_url: str) -> dict:
-    """Return the whole OpenAPI 3.0 document for the given public layers."""
+def document(layers, server_url: str, offered_crs: dict[str, list[str]]) -> dict:
+    """Return the whole OpenAPI 3.0 document for the given public layers.
+
+    `offered_crs` maps each layer id to the CRS URIs it offers (crs.offered).
+    """
     paths = {
         "/": _op("landing", "Landing page", [COMMON["f"]],
                  _response("Landing page", ["application/json", "text/html"]),
@@ -117,7 +135,7 @@ def document(layers, server_url: str) -> dict:
                             tags=("capabilities",)),
     }
     for record in layers:
-        paths.update(_collection_paths(record))
+        paths.update(_collection_paths(record, offered_crs[record.id]))
     return {
         "openapi": "3.0.3",
         "info": {"title": "City map server: open data", "version": "1.0.0",

@@ -15,8 +15,9 @@ LIMIT_DEFAULT = 100
 LIMIT_MAXIMUM = 10_000
 OFFSET_MAXIMUM = 10_000_000
 
-ITEMS_PARAMS = {"f", "bbox", "limit", "offset", "properties", "sortby", "filter",
-                "filter-lang", "filter-crs", "datetime"}
+ITEMS_PARAMS = {"f", "bbox", "bbox-crs", "crs", "limit", "offset", "properties", "sortby",
+                "filter", "filter-lang", "filter-crs", "datetime"}
+ITEM_PARAMS = {"f", "properties", "crs"}
 
 
 def check_no_nul(path: str, args) -> None:
@@ -85,12 +86,25 @@ def _number(text: str) -> float:
         value = float(text)
     except ValueError:
         raise InvalidParameter(f"bbox value {text[:32]!r} is not a number",
-                               fix="write bbox=minx,miny,maxx,maxy in degrees, "
-                                   "e.g. bbox=-71.12,42.36,-71.10,42.38") from None
+                               fix="write bbox=minx,miny,maxx,maxy in degrees (or in "
+                                   "bbox-crs), e.g. bbox=-71.12,42.36,-71.10,42.38") from None
     if not math.isfinite(value):
         raise InvalidParameter(f"bbox value {text[:32]!r} is not finite",
-                               fix="write bbox=minx,miny,maxx,maxy in degrees")
+                               fix="write bbox=minx,miny,maxx,maxy with finite numbers")
     return value
+
+
+def _bbox_numbers(raw: str) -> tuple[float, float, float, float]:
+    """Return the four horizontal numbers of a bbox (of six, the heights are dropped)."""
+    parts = [p.strip() for p in raw.split(",")]
+    if len(parts) not in (4, 6):
+        raise InvalidParameter(f"bbox has {len(parts)} values, not 4 or 6",
+                               fix="write bbox=minx,miny,maxx,maxy in degrees (or in "
+                                   "bbox-crs)")
+    values = [_number(p) for p in parts]
+    if len(values) == 6:
+        values = [values[0], values[1], values[3], values[4]]
+    return tuple(values)
 
 
 def parse_bbox(raw: str | None) -> list[tuple[float, float, float, float]]:
@@ -102,13 +116,10 @@ def parse_bbox(raw: str | None) -> list[tuple[float, float, float, float]]:
     """
     if raw is None:
         return []
-    parts = [p.strip() for p in raw.split(",")]
-    if len(parts) not in (4, 6):
-        raise InvalidParameter(f"bbox has {len(parts)} values, not 4 or 6",
-                               fix="write bbox=minx,miny,maxx,maxy in degrees")
-    values = [_number(p) for p in parts]
-    if len(values) == 6:
-        values = [values[0], values[1], values[3], values[4]]
+    return _degree_envelopes(_bbox_numbers(raw))
+
+
+def _degree_envelopes(values) -> list[tuple[float, float, float, float]]:
     minx, miny, maxx, maxy = values
     for x in (minx, maxx):
         if not -180 <= x <= 180:
@@ -123,6 +134,29 @@ def parse_bbox(raw: str | None) -> list[tuple[float, float, float, float]]:
     if minx > maxx:
         return [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
     return [(minx, miny, maxx, maxy)]
+
+
+def parse_bbox_in(raw: str | None, crs) -> list[tuple[float, float, float, float]]:
+    """Return the envelopes of a bbox written in `crs` (bbox-crs), as x/y in its SRID.
+
+    The numbers come in the CRS's axis order, so with EPSG:4326 they are
+    minlat,minlon,maxlat,maxlon; they are put back into x/y order here.  A box
+    in longitude/latitude (CRS84 or EPSG:4326) may cross the antimeridian; one
+    in any other CRS must have its minima below its maxima.
+    """
+    if raw is None:
+        return []
+    values = _bbox_numbers(raw)
+    if crs.northing_first:
+        values = (values[1], values[0], values[3], values[2])
+    if crs.srid == 4326:
+        return _degree_envelopes(values)
+    minx, miny, maxx, maxy = values
+    if minx > maxx or miny > maxy:
+        raise InvalidParameter(f"bbox minima are above maxima in {crs.uri}",
+                               fix="write the lower corner first, in the axis order of "
+                                   "bbox-crs")
+    return [values]
 
 
 def parse_properties(raw: str | None, public: list[str]) -> list[str]:
