@@ -9,8 +9,7 @@ from .. import audit, registry, requests_inbox, versions
 from ..auth import sessions, users
 from ..errors import InvalidParameter, NotFound
 from ..web import database
-from ..web.tiles import tile_cache
-from . import guard
+from . import guard, publishing
 from .uploads import ingest_upload
 
 blueprint = Blueprint("admin_api", __name__, url_prefix="/admin/api")
@@ -83,8 +82,7 @@ def upload(layer_id):
 @guard.requires("planner")
 def publish(layer_id):
     """Show a layer everywhere."""
-    with database().connection() as conn:
-        versions.set_published(conn, layer_id, True, g.user.username)
+    publishing.set_published(layer_id, True, g.user.username)
     return jsonify({"id": layer_id, "published": True})
 
 
@@ -92,9 +90,7 @@ def publish(layer_id):
 @guard.requires("planner")
 def unpublish(layer_id):
     """Hide a layer everywhere at once."""
-    with database().connection() as conn:
-        versions.set_published(conn, layer_id, False, g.user.username)
-    tile_cache().drop_layer(layer_id)
+    publishing.set_published(layer_id, False, g.user.username)
     return jsonify({"id": layer_id, "published": False})
 
 

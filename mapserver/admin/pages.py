@@ -25,8 +25,7 @@ from ..auth import sessions, users
 from ..errors import Forbidden, InvalidParameter, MapServerError, NotFound
 from ..manifest import categories
 from ..web import database
-from ..web.tiles import tile_cache
-from . import guard
+from . import guard, publishing
 from .uploads import ACCEPTED, ingest_upload
 
 blueprint = Blueprint("admin_pages", __name__, url_prefix="/admin")
@@ -153,10 +152,7 @@ def upload():
 def publish(layer_id):
     """Publish or unpublish a layer from the form's choice."""
     show = request.form.get("published") == "1"
-    with database().connection() as conn:
-        versions.set_published(conn, layer_id, show, g.user.username)
-    if not show:
-        tile_cache().drop_layer(layer_id)
+    publishing.set_published(layer_id, show, g.user.username)
     return _back(layer_id, "published" if show else "unpublished")
 
 
