@@ -28,7 +28,7 @@ MAX_STATEMENTS = 2048          # composed statements kept per process
 MAX_PREPARED = 256             # prepared statements kept per database session
 
 log = logging.getLogger(__name__)
-_STATEMENTS: dict[tuple, str] = {}
+_STATEMENTS: dict[tuple, tuple[str, str]] = {}   # key -> (text, prepared name)
 # The statements prepared in each pooled connection's session, by name.
 _PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _PREPARED_LOCK = threading.Lock()
@@ -47,12 +47,12 @@ def render_tile(conn, records, z: int, x: int, y: int) -> bytes:
 
 
 def _run(conn, records, z, x, y, coarser: float) -> bytes:
-    statement = _statement(conn, records, z, coarser)
+    statement, name = _statement(conn, records, z, coarser)
     if not statement:
         return b""
     with conn.cursor() as cur:
         if conn.autocommit:
-            _execute_prepared(conn, cur, statement, int(x), int(y))
+            _execute_prepared(conn, cur, statement, name, int(x), int(y))
         else:
             # In a transaction a failed EXECUTE would abort it: run the text itself.
             cur.execute(statement, {"x": int(x), "y": int(y)})
@@ -60,8 +60,7 @@ def _run(conn, records, z, x, y, coarser: float) -> bytes:
     return bytes(row[0]) if row and row[0] is not None else b""
 
 
-def _execute_prepared(conn, cur, statement: str, x: int, y: int) -> None:
-    name = "tile_" + hashlib.blake2b(statement.encode(), digest_size=10).hexdigest()
+def _execute_prepared(conn, cur, statement: str, name: str, x: int, y: int) -> None:
     with _PREPARED_LOCK:
         prepared = _PREPARED.setdefault(conn, set())
     if name not in prepared:
@@ -82,17 +81,19 @@ def _execute_prepared(conn, cur, statement: str, x: int, y: int) -> None:
         cur.execute(statement, {"x": x, "y": y})
 
 
-def _statement(conn, records, z: int, coarser: float) -> str:
-    """Return the tile statement of these layer versions at zoom z ('' when none applies)."""
+def _statement(conn, records, z: int, coarser: float) -> tuple[str, str]:
+    """Return the tile statement of these layer versions at zoom z ('' when none applies)
+    and the name it is prepared under (a digest of its text)."""
     key = (tuple((r.id, r.version) for r in records), int(z), coarser)
-    text = _STATEMENTS.get(key)
-    if text is None:
+    found = _STATEMENTS.get(key)
+    if found is None:
         query = tile_query(records, z, coarser=coarser)
         text = query.as_string(conn) if query is not None else ""
+        found = (text, "tile_" + hashlib.blake2b(text.encode(), digest_size=10).hexdigest())
         if len(_STATEMENTS) >= MAX_STATEMENTS:
             _STATEMENTS.clear()
-        _STATEMENTS[key] = text
-    return text
+        _STATEMENTS[key] = found
+    return found
 
 
 def cache_key(records) -> tuple[str, str]:
