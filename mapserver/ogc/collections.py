@@ -19,7 +19,7 @@ def collections():
     check_known(request.args, BASIC)
     with database().connection() as conn:
         layers = registry.public_layers(conn)
-        offered = {r.id: crs.offered(conn, r) for r in layers}
+        offered = crs.offered_by_layer(conn, layers)
     doc = {"links": self_links("/collections", title="the collections"),
            "collections": [describe.collection(r, offered[r.id]) for r in layers]}
     if wants_html():

@@ -116,6 +116,11 @@ def offered(conn, record, extra_codes=None) -> list[str]:
     return [CRS84, *(epsg_uri(c) for c in codes if known[c] and _axes(c) is not None)]
 
 
+def offered_by_layer(conn, records) -> dict[str, list[str]]:
+    """Return the CRS URIs each of these collections offers, by layer id."""
+    return {r.id: offered(conn, r) for r in records}
+
+
 def resolve(raw: str | None, offered_uris: list[str], parameter: str) -> Crs:
     """Return the CRS a `crs` or `bbox-crs` value names; CRS84 when absent.
 

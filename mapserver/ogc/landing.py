@@ -82,7 +82,7 @@ def api():
     check_known(request.args, BASIC)
     with database().connection() as conn:
         layers = registry.public_layers(conn)
-        offered = {r.id: crs.offered(conn, r) for r in layers}
+        offered = crs.offered_by_layer(conn, layers)
     doc = openapi.document(layers, url(""), offered)
     if wants_html():
         return html_response("api.html", doc=doc)
