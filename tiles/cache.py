@@ -51,7 +51,7 @@ class TileCache:
     def __init__(self, root: Path):
         self.root = Path(root)
         self._root = str(self.root)
-        self._counter_lock = threading.Lock()
+        self._state_lock = threading.Lock()   # guards `renders` and the writer thread
         self._locks_ready = False
         self._executor: ThreadPoolExecutor | None = None
         # How many tiles this process rendered (tests and the log read it).
@@ -62,7 +62,7 @@ class TileCache:
         return Path(self._file(key, version, z, x, y))
 
     def _file(self, key: str, version: str, z: int, x: int, y: int) -> str:
-        # Plain strings: building a Path of six parts cost more than reading a cached tile.
+        # Plain strings, not Path: this runs on every tile request, hits included.
         if not _KEY.fullmatch(key) or not _VERSION.fullmatch(str(version)):
             raise ValueError(f"bad tile cache key {key!r} / {version!r}")
         if len(key) > MAX_NAME:
@@ -99,7 +99,7 @@ class TileCache:
             if data is not None:
                 return data, True
             data = render()
-            with self._counter_lock:
+            with self._state_lock:
                 self.renders += 1
             if write_behind:
                 self._writer().submit(self._store, key, version, target, data, lock)
@@ -113,13 +113,13 @@ class TileCache:
 
     def flush(self) -> None:
         """Wait until every tile handed to the writer thread is on disk."""
-        with self._counter_lock:
+        with self._state_lock:
             writer = self._executor
         if writer is not None:
             writer.submit(lambda: None).result()
 
     def _writer(self) -> ThreadPoolExecutor:
-        with self._counter_lock:
+        with self._state_lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="tile-writer")
             return self._executor
