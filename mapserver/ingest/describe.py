@@ -14,7 +14,8 @@ import pyogrio
 
 from ..errors import InvalidData
 from .attributes import normalised_columns
-from .reader import CSV_OPTIONS, codec_name, resolve
+from .gdal_lockdown import refused_fetches
+from .reader import CSV_OPTIONS, codec_name, no_fetch_attempted, resolve
 
 KINDS = {"Point": "point", "MultiPoint": "point", "LineString": "line",
          "MultiLineString": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
@@ -36,11 +37,13 @@ def describe_file(path: Path, layer_id: str, *, crs=None, encoding=None, layer=N
     if encoding:
         codec_name(path.name, encoding)
     options = CSV_OPTIONS if suffix == ".csv" else {}
+    fetches = refused_fetches()
     try:
         info = pyogrio.read_info(target, layer=layer, encoding=encoding, **options)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InvalidData(path.name, f"cannot be opened ({exc})",
                           fix="check the file and its type") from None
+    no_fetch_attempted(path.name, fetches)
     kind = geometry or KINDS.get(str(info.get("geometry_type")).replace(" Z", ""))
     if kind is None:
         raise InvalidData(path.name, "its geometry kind cannot be told from the file "

@@ -1,12 +1,13 @@
 """Check that a manifest fits its files before anything is loaded: `mapserver layers check`.
 
-fiona reads each source's schema (its columns) without reading features, so a
-typo in a manifest's `source:` column shows up at check time, not mid-load.
+The source's schema (its columns) is read without reading features, through the
+same locked-down GDAL that loads it, so a typo in a manifest's `source:` column
+shows up at check time, not mid-load.
 """
 
 from __future__ import annotations
 
-import fiona
+import pyogrio
 
 from ..errors import InvalidData
 from .attributes import normalised_columns
@@ -18,10 +19,10 @@ def source_columns(source) -> list[str]:
     target, suffix, _ = resolve(source.path)
     options = CSV_OPTIONS if suffix == ".csv" else {}
     try:
-        with fiona.open(target, layer=source.layer, encoding=source.encoding,
-                        **options) as collection:
-            return list(collection.schema["properties"])
-    except fiona.errors.FionaError as exc:
+        info = pyogrio.read_info(target, layer=source.layer, encoding=source.encoding,
+                                 **options)
+        return [str(column) for column in info["fields"]]
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InvalidData(source.path.name, f"cannot be opened ({exc})",
                           fix="check the file") from None
 

@@ -8,5 +8,5 @@ DRIVERS = {
     ".shp": ("ESRI Shapefile",),
     ".gpkg": ("GPKG",),
     ".csv": ("CSV",),
-    ".kml": ("KML", "LIBKML"),
+    ".kml": ("KML",),  # LIBKML left out: a second, unmaintained parser to expose
 }

@@ -25,6 +25,7 @@ import shapely
 
 from ..errors import InvalidData
 from .formats import DRIVERS
+from .gdal_lockdown import lock_down, refused_fetches
 
 FORMATS = ", ".join(sorted(DRIVERS) + [".zip (of a shapefile or one of the above)"])
 
@@ -172,8 +173,10 @@ def _sniff_driver(name: str, target: str, suffix: str) -> str:
 def resolve(path: Path) -> tuple[str, str, str]:
     """Return (GDAL path, file type, driver) of a source after every check made before GDAL.
 
-    Nothing may hand a file to GDAL without passing here first.
+    Nothing may hand a file to GDAL without passing here first: it also locks
+    GDAL down to the allowed drivers, with no network access.
     """
+    lock_down()
     name = path.name
     if not path.exists():
         raise InvalidData(name, "does not exist", fix="check the path")
@@ -188,6 +191,14 @@ def resolve(path: Path) -> tuple[str, str, str]:
         raise InvalidData(name, f"has an unsupported file type '{path.suffix}'",
                           fix=f"convert it to one of: {FORMATS}")
     return target, suffix, _sniff_driver(name, target, suffix)
+
+
+def no_fetch_attempted(name: str, before: int) -> None:
+    """Refuse a file that made GDAL try to fetch a URL (the fetch itself was refused)."""
+    if refused_fetches() > before:
+        raise InvalidData(name, "refers to a web address, which the server does not fetch",
+                          fix="remove the reference (for example a GeoJSON \"crs\" of type "
+                          "\"link\") and state the coordinate reference system instead")
 
 
 @contextmanager
@@ -253,12 +264,14 @@ def _apply_encoding(name, target, suffix, encoding, options, scratch: Path):
 
 @contextmanager
 def _open_stream(name, target, suffix, driver, layer, crs, encoding, options, batch_size):
+    fetches = refused_fetches()
     if suffix in (".gpkg", ".kml"):  # the formats that hold several layers
         layer = _choose_layer(name, target, layer)
     try:
         with pyogrio.raw.open_arrow(target, layer=layer, encoding=encoding,
                                     batch_size=batch_size, use_pyarrow=True,
                                     **options) as (meta, reader):
+            no_fetch_attempted(name, fetches)
             if not meta.get("geometry_name") and meta.get("geometry_type") in (None, "None"):
                 hint = ("a WKT column (wkt, geometry) or lon/lat columns" if suffix == ".csv"
                         else "geometries")
