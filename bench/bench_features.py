@@ -25,7 +25,7 @@ from pathlib import Path
 import requests
 from common import ROOT, database_url
 
-from mapserver.cli_serve import server_command
+from mapserver.cli.serve import server_command
 
 TIPG_VENV = ROOT / "var" / "bench-tipg"
 REPEAT = 5

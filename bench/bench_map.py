@@ -81,7 +81,7 @@ def run() -> list[str]:
     from playwright.sync_api import sync_playwright
 
     from mapserver.db import connect
-    from mapserver.export_map import build_map
+    from mapserver.site.export_map import build_map
 
     url = database_url()
     server, base = _serve(url)

@@ -37,9 +37,9 @@ import psycopg2
 import requests
 from common import ROOT, database_url
 
-from mapserver import registry
-from mapserver.cli_serve import server_command
-from tiles.render import render_tile
+from mapserver.cli.serve import server_command
+from mapserver.layers import registry
+from mapserver.tiles.render import render_tile
 
 TIPG_VENV = ROOT / "var" / "bench-tipg"
 N_TILES = 200
@@ -436,7 +436,7 @@ def run() -> list[str]:
                      f"(no cache) {tipg_rate:.1f} tiles/s; ratio {cached_rate / tipg_rate:.1f}x")
         if front:
             nginx_rate, nginx_p99 = _best(runs["nginx"])
-            lines.append(f"cached, nginx serving tiles/cache (the documented front), "
+            lines.append(f"cached, nginx serving var/tiles (the documented front), "
                          f"{CLIENTS} clients: {nginx_rate:.0f} tiles/s (p99 "
                          f"{nginx_p99 * 1000:.1f} ms) vs TiPg {tipg_rate:.1f} tiles/s; ratio "
                          f"{nginx_rate / tipg_rate:.1f}x")

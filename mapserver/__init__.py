@@ -8,16 +8,12 @@ def create_app(settings=None, **overrides):
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import ogc
-    from .admin import api as admin_api
-    from .admin import openapi as admin_openapi  # noqa: F401  (adds its route to admin_api)
-    from .admin import pages as admin_pages
-    from .db import Database
-    from .ogc import catalog
-    from .registry_watch import RegistryWatch
-    from .settings import Settings
-    from .web import errors, health, kpi, mapsite, tiles
-    from .web.tile_fastpath import TileFastPath
+    from mapserver import admin, kpi, ogc, site, tileserver
+    from mapserver.db import Database
+    from mapserver.layers.registry_watch import RegistryWatch
+    from mapserver.settings import Settings
+    from mapserver.tileserver.fastpath import TileFastPath
+    from mapserver.web import errors, health
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
@@ -31,14 +27,8 @@ def create_app(settings=None, **overrides):
     app.extensions["mapserver.registry"] = RegistryWatch(settings.resolved_database_url())
     errors.init_app(app)
     app.register_blueprint(health.blueprint)
-    app.register_blueprint(admin_pages.blueprint)
-    app.register_blueprint(admin_api.blueprint)
-    app.register_blueprint(ogc.blueprint)
-    app.register_blueprint(catalog.blueprint)
-    app.register_blueprint(tiles.blueprint)
-    mapsite.init_app(app)
-    app.register_blueprint(kpi.blueprint)
-    app.after_request(kpi.count_map_use)
+    for part in (admin, ogc, tileserver, site, kpi):  # each registers its own routes
+        part.init_app(app)
     if settings.trusted_proxies:
         # Behind TLS in a front server: links say https and the public host, and rate
         # limits see the client's address, not the proxy's.

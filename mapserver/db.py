@@ -16,7 +16,7 @@ import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.pool
 
-from .errors import ServiceUnavailable
+from mapserver.errors import ServiceUnavailable
 
 
 def connect(url: str, *, statement_timeout_ms: int | None = None, application_name="mapserver"):

@@ -10,12 +10,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SetupError
+from mapserver.errors import SetupError
 
 # name -> (default, one-line meaning); the single source for docs and parsing.
 SETTINGS_DOC = {
     "DATABASE_URL": (None, "PostGIS to use; unset: the project's own cluster in var/pg"),
-    "MAPSERVER_HOME": (".", "project folder holding layers/, data/, tiles/ and var/"),
+    "MAPSERVER_HOME": (".", "project folder holding layers/, data/ and var/"),
     "MAPSERVER_LAYERS_DIR": ("layers", "folder of layer manifests, relative to the home"),
     "MAPSERVER_STATEMENT_TIMEOUT_MS": ("10000", "longest a web request's query may run"),
     "MAPSERVER_POOL_SIZE": ("8", "database connections per web worker"),
@@ -26,7 +26,7 @@ SETTINGS_DOC = {
     "MAPSERVER_PUBLISHER": ("City GIS", "publisher named in the open-data catalogue (DCAT)"),
     "MAPSERVER_CONTACT_EMAIL": ("opendata@example.org",
                                 "contact point e-mail of the open-data catalogue"),
-    "MAPSERVER_TILE_CACHE_DIR": ("tiles/cache", "disk cache of vector tiles, relative to the "
+    "MAPSERVER_TILE_CACHE_DIR": ("var/tiles", "disk cache of vector tiles, relative to the "
                                  "home; a front web server may serve it directly"),
     "MAPSERVER_BASEMAP_URL": (None, "external base map tiles ({z}/{x}/{y} URL); unset: none"),
     "MAPSERVER_BASEMAP_ATTRIBUTION": ("", "credit shown for the external base map"),
@@ -108,7 +108,7 @@ class Settings:
             publisher=environ.get("MAPSERVER_PUBLISHER") or SETTINGS_DOC["MAPSERVER_PUBLISHER"][0],
             contact_email=(environ.get("MAPSERVER_CONTACT_EMAIL")
                            or SETTINGS_DOC["MAPSERVER_CONTACT_EMAIL"][0]),
-            tile_cache_dir=home / environ.get("MAPSERVER_TILE_CACHE_DIR", "tiles/cache"),
+            tile_cache_dir=home / environ.get("MAPSERVER_TILE_CACHE_DIR", "var/tiles"),
             basemap_url=environ.get("MAPSERVER_BASEMAP_URL") or None,
             basemap_attribution=environ.get("MAPSERVER_BASEMAP_ATTRIBUTION", ""),
             trusted_proxies=_int(environ, "MAPSERVER_TRUSTED_PROXIES", 0),
@@ -118,12 +118,12 @@ class Settings:
     @property
     def tiles_cache(self) -> Path:
         """Return the folder of the tile cache (MAPSERVER_TILE_CACHE_DIR)."""
-        return self.tile_cache_dir or self.home / "tiles" / "cache"
+        return self.tile_cache_dir or self.var_dir / "tiles"
 
     def resolved_database_url(self) -> str:
         """Return DATABASE_URL, or the URL of the project's own cluster."""
         if self.database_url:
             return self.database_url
-        from .cluster import Cluster
+        from mapserver.devdb import Cluster
 
         return Cluster(self.var_dir / "pg").url

@@ -24,7 +24,7 @@ install postgresql postgresql-contrib gdal-bin libpq-dev ca-certificates
 # PostGIS is packaged per PostgreSQL major version: take the newest one installed.
 pg_major=$(ls /usr/lib/postgresql | sort -n | tail -1)
 install "postgresql-${pg_major}-postgis-3"
-# nginx: the front server of the tile benchmark, serving cached tiles from tiles/cache;
+# nginx: the front server of the tile benchmark, serving cached tiles from var/tiles;
 # curl: its load generator (parallel transfers in C).
 install nginx-light curl
 if ! python3 -c "import ensurepip, venv" 2>/dev/null; then install python3-venv python3-dev; fi

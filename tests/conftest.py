@@ -20,11 +20,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from mapserver import create_app
-from mapserver import manifest as manifests
-from mapserver.cluster import Cluster
 from mapserver.db import connect
+from mapserver.devdb import Cluster
 from mapserver.ingest.pipeline import load_layer
-from mapserver.schema import migrate
+from mapserver.layers import manifest as manifests
+from mapserver.migrations import migrate
 from mapserver.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

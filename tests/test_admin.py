@@ -13,8 +13,8 @@ import pytest
 from mapserver import create_app
 from mapserver.auth import sessions, users
 from mapserver.settings import Settings
+from mapserver.tiles.grid import lonlat_to_tile
 from tests.conftest import layer_state
-from tiles.grid import lonlat_to_tile
 
 PASSWORD = "a long enough password"
 

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from cadastral import parcel_id
-from cadastral.assessment import reduce_per_key
-from cadastral.buildings import ParcelIndex
+from mapserver.cadastral import parcel_id
+from mapserver.cadastral.assessment import reduce_per_key
+from mapserver.cadastral.buildings import ParcelIndex
 
 
 @pytest.mark.parametrize("raw, canonical", [

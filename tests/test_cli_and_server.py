@@ -11,7 +11,7 @@ import time
 import mapbox_vector_tile
 import requests
 
-from mapserver.cluster import _free_port
+from mapserver.devdb import _free_port
 from tests.conftest import MAPSERVER
 from tests.conftest import _free_port as any_free_port
 

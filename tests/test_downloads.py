@@ -147,7 +147,7 @@ def test_counts_are_kept_per_category_for_the_kpi(client, conn):
 def test_files_of_replaced_versions_are_removed(client, settings, database_url):
     import psycopg2
 
-    from mapserver import versions
+    from mapserver.layers import edits
 
     folder = settings.var_dir / "downloads"
     assert client.get("/ogc/collections/city-boundary/download.gpkg").status_code == 200
@@ -155,7 +155,7 @@ def test_files_of_replaced_versions_are_removed(client, settings, database_url):
     assert len(before) == 1
     conn = psycopg2.connect(database_url)
     try:
-        versions.describe(conn, "city-boundary", {"keywords": ["boundary", "limits"]}, "test")
+        edits.describe(conn, "city-boundary", {"keywords": ["boundary", "limits"]}, "test")
     finally:
         conn.close()
     assert client.get("/ogc/collections/city-boundary/download.gpkg").status_code == 200

@@ -20,9 +20,9 @@ import requests
 from werkzeug.serving import make_server
 
 from mapserver import create_app
-from mapserver.web.tile_answer import tile_cache
+from mapserver.tiles.grid import lonlat_to_tile
+from mapserver.tileserver.answer import tile_cache
 from tests.conftest import _free_port
-from tiles.grid import lonlat_to_tile
 
 SNIPPET = Path(__file__).resolve().parent.parent / "docs" / "deploy" / "mapserver-locations.conf"
 WRAPPER = """

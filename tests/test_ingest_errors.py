@@ -13,9 +13,9 @@ import psycopg2
 import pytest
 from shapely.geometry import box
 
-from mapserver import manifest as manifests
 from mapserver.errors import InvalidData
 from mapserver.ingest.pipeline import load_layer
+from mapserver.layers import manifest as manifests
 from tests.conftest import LAYERS, MAPSERVER, ROOT, layer_state
 
 LAYER = "t-guarded"

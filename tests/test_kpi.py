@@ -9,12 +9,12 @@ import psycopg2
 import pytest
 
 from mapserver import create_app
-from mapserver import manifest as manifests
 from mapserver.db import connect
 from mapserver.ingest.pipeline import load_layer
 from mapserver.kpi import period as periods
 from mapserver.kpi import report
-from mapserver.schema import migrate
+from mapserver.layers import manifest as manifests
+from mapserver.migrations import migrate
 from mapserver.settings import Settings
 from tests.conftest import DEMO_LAYERS, LAYERS
 

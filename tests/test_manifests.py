@@ -8,8 +8,8 @@ import subprocess
 import pytest
 import yaml
 
-from mapserver import manifest as manifests
 from mapserver.errors import InvalidData
+from mapserver.layers import manifest as manifests
 from tests.conftest import DEMO_LAYERS, LAYERS, MAPSERVER
 
 

@@ -8,7 +8,7 @@ import re
 import psycopg2
 import pytest
 
-from mapserver import registry
+from mapserver.layers import registry
 
 
 def _config(html: str) -> dict:

@@ -15,7 +15,8 @@ import pyproj
 import pytest
 import requests
 
-from mapserver import create_app, registry
+from mapserver import create_app
+from mapserver.layers import registry
 from mapserver.ogc import crs as crs_module
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"

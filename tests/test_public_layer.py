@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mapserver import registry
 from mapserver.errors import NotFound
+from mapserver.layers import registry
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import psycopg2
 import pytest
 
 from mapserver.errors import NotFound
-from mapserver.registry_watch import RegistryWatch
+from mapserver.layers.registry_watch import RegistryWatch
 
 LAYER = "watch-test"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from werkzeug.test import Client
 
-from mapserver.web.tile_fastpath import TileFastPath
-from tiles.grid import lonlat_to_tile
+from mapserver.tiles.grid import lonlat_to_tile
+from mapserver.tileserver.fastpath import TileFastPath
 
 Z = 16
 X, Y = lonlat_to_tile(-71.1037, 42.3656, Z)

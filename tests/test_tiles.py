@@ -7,7 +7,7 @@ import psycopg2
 import pytest
 import requests
 
-from tiles.grid import lonlat_to_tile
+from mapserver.tiles.grid import lonlat_to_tile
 
 # Central Square, Cambridge: dense parcels, streets and street lights.
 CENTRAL = (-71.1037, 42.3656)

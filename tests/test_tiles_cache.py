@@ -15,12 +15,12 @@ import requests
 from pmtiles.reader import MmapSource, Reader, all_tiles
 from pmtiles.tile import Compression, TileType
 
-from mapserver import manifest as manifests
 from mapserver.db import connect
 from mapserver.ingest.pipeline import load_layer
+from mapserver.layers import manifest as manifests
+from mapserver.tiles.cache import TileCache
+from mapserver.tiles.grid import count_tiles, lonlat_to_tile
 from tests.conftest import LAYERS, MAPSERVER
-from tiles.cache import TileCache
-from tiles.grid import count_tiles, lonlat_to_tile
 
 CENTRAL = (-71.1037, 42.3656)
 SHELTER = (-71.093668, 42.358841)   # the second bus shelter of the source file

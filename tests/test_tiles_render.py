@@ -5,10 +5,10 @@ from __future__ import annotations
 import mapbox_vector_tile
 import pytest
 
-from mapserver import registry
 from mapserver.db import connect
-from tiles.grid import lonlat_to_tile
-from tiles.render import render_tile
+from mapserver.layers import registry
+from mapserver.tiles.grid import lonlat_to_tile
+from mapserver.tiles.render import render_tile
 
 CENTRAL = (-71.1037, 42.3656)
 

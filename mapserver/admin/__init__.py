@@ -1,1 +1,9 @@
 """The planners' admin: upload, describe, publish and roll back layers; HTML and a JSON API."""
+
+
+def init_app(app) -> None:
+    """Register the admin pages and the JSON API (with its OpenAPI document)."""
+    from mapserver.admin import api, openapi, pages  # noqa: F401 (openapi adds its route)
+
+    app.register_blueprint(pages.blueprint)
+    app.register_blueprint(api.blueprint)

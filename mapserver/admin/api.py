@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 from psycopg2 import sql
 
-from .. import audit, registry, requests_inbox, versions
-from ..auth import sessions, users
-from ..errors import InvalidParameter, NotFound
-from ..web import database
-from . import guard, publishing
-from .uploads import ingest_upload
+from mapserver import audit
+from mapserver.admin import guard, publishing
+from mapserver.admin.uploads import ingest_upload
+from mapserver.auth import sessions, users
+from mapserver.errors import InvalidParameter, NotFound
+from mapserver.layers import edits, registry
+from mapserver.site import dataset_requests
+from mapserver.web import database
 
 blueprint = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 blueprint.before_request(guard.load_user)
@@ -102,7 +104,7 @@ def rollback(layer_id):
     if version is None:
         raise InvalidParameter("no version given", fix='send {"version": N}')
     with database().connection() as conn:
-        versions.rollback(conn, layer_id, version, g.user.username)
+        edits.rollback(conn, layer_id, version, g.user.username)
     return jsonify({"id": layer_id, "version": version})
 
 
@@ -113,7 +115,7 @@ def describe(layer_id):
     body = _body()
     expected = _int(body.pop("expected_version", None), "expected_version")
     with database().connection() as conn:
-        version = versions.describe(conn, layer_id, body, g.user.username, expected)
+        version = edits.describe(conn, layer_id, body, g.user.username, expected)
     return jsonify({"id": layer_id, "version": version})
 
 
@@ -127,7 +129,7 @@ def edit_feature(layer_id, fid):
         raise InvalidParameter("no properties given", fix='send {"properties": {...}}')
     expected = _int(body.get("expected_version"), "expected_version")
     with database().connection() as conn:
-        version = versions.edit_feature(conn, layer_id, fid, properties, g.user.username,
+        version = edits.edit_feature(conn, layer_id, fid, properties, g.user.username,
                                         expected)
     return jsonify({"id": layer_id, "fid": fid, "version": version})
 
@@ -170,7 +172,7 @@ def audit_log():
 def list_requests():
     """List residents' dataset requests with their contact (staff only)."""
     with database().connection() as conn:
-        return jsonify({"requests": requests_inbox.inbox(conn)})
+        return jsonify({"requests": dataset_requests.inbox(conn)})
 
 
 @blueprint.post("/requests/<int:request_id>")
@@ -179,7 +181,7 @@ def move_request(request_id):
     """Move a request: accepted, published or declined, with a public answer."""
     body = _body()
     with database().connection() as conn:
-        result = requests_inbox.move(conn, request_id, str(body.get("status", "")),
+        result = dataset_requests.move(conn, request_id, str(body.get("status", "")),
                                      body.get("answer"), g.user.username, body.get("layer_id"))
     return jsonify(result)
 

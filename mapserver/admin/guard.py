@@ -11,9 +11,9 @@ import hmac
 
 from flask import g, redirect, request, url_for
 
-from ..auth import role_at_least, sessions
-from ..errors import Forbidden, Unauthorised
-from ..web import database, published
+from mapserver.auth import role_at_least, sessions
+from mapserver.errors import Forbidden, Unauthorised
+from mapserver.web import database, published
 
 SESSION_COOKIE = "mapserver_session"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from .api import blueprint
+from mapserver.admin.api import blueprint
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 LAYER_ID = {"name": "layer_id", "in": "path", "required": True,

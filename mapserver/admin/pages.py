@@ -20,13 +20,15 @@ from flask import (
     url_for,
 )
 
-from .. import audit, registry, requests_inbox, versions
-from ..auth import sessions, users
-from ..errors import Forbidden, InvalidParameter, MapServerError, NotFound
-from ..manifest import categories
-from ..web import database
-from . import guard, publishing
-from .uploads import ACCEPTED, ingest_upload
+from mapserver import audit
+from mapserver.admin import guard, publishing
+from mapserver.admin.uploads import ACCEPTED, ingest_upload
+from mapserver.auth import sessions, users
+from mapserver.errors import Forbidden, InvalidParameter, MapServerError, NotFound
+from mapserver.layers import edits, registry
+from mapserver.layers.manifest import categories
+from mapserver.site import dataset_requests
+from mapserver.web import database
 
 blueprint = Blueprint("admin_pages", __name__, url_prefix="/admin")
 blueprint.before_request(guard.load_user)
@@ -164,7 +166,7 @@ def rollback(layer_id):
     if not version.isdigit():
         raise InvalidParameter("choose a version", fix="pick one from the list")
     with database().connection() as conn:
-        versions.rollback(conn, layer_id, int(version), g.user.username)
+        edits.rollback(conn, layer_id, int(version), g.user.username)
     return _back(layer_id, f"now serving version {version}")
 
 
@@ -194,7 +196,7 @@ def describe(layer_id):
             changes["fields"][name]["description"] = {"en": text}
     expected = form.get("expected_version", "")
     with database().connection() as conn:
-        version = versions.describe(conn, layer_id, changes, g.user.username,
+        version = edits.describe(conn, layer_id, changes, g.user.username,
                                     int(expected) if expected.isdigit() else None)
     return _back(layer_id, f"saved as version {version}")
 
@@ -209,7 +211,7 @@ def edit_feature(layer_id):
         raise InvalidParameter("give a feature id and a field", fix="fill in both")
     expected = form.get("expected_version", "")
     with database().connection() as conn:
-        version = versions.edit_feature(conn, layer_id, int(fid),
+        version = edits.edit_feature(conn, layer_id, int(fid),
                                         {field: form.get("value", "").strip() or None},
                                         g.user.username,
                                         int(expected) if expected.isdigit() else None)
@@ -230,8 +232,8 @@ def audit_page():
 def requests_page():
     """Show residents' dataset requests, open ones first."""
     with database().connection() as conn:
-        entries = requests_inbox.inbox(conn)
-    return render_template("admin/requests.html", entries=entries, moves=requests_inbox.MOVES,
+        entries = dataset_requests.inbox(conn)
+    return render_template("admin/requests.html", entries=entries, moves=dataset_requests.MOVES,
                            done=request.args.get("done"), error=request.args.get("error"))
 
 
@@ -240,7 +242,7 @@ def requests_page():
 def move_request(request_id):
     """Move one request to its next state, with a public answer."""
     with database().connection() as conn:
-        result = requests_inbox.move(conn, request_id, request.form.get("status", ""),
+        result = dataset_requests.move(conn, request_id, request.form.get("status", ""),
                                      request.form.get("answer"), g.user.username,
                                      request.form.get("layer_id") or None)
     return redirect(url_for(".requests_page", done=f"request {request_id}: {result['status']}"),

@@ -15,10 +15,11 @@ from psycopg2 import sql
 from psycopg2.extras import RealDictCursor
 from werkzeug.utils import secure_filename
 
-from .. import audit, registry
-from ..errors import InvalidData, InvalidParameter
-from ..ingest.formats import DRIVERS
-from ..manifest import Manifest, find, validate
+from mapserver import audit
+from mapserver.errors import InvalidData, InvalidParameter
+from mapserver.ingest.formats import DRIVERS
+from mapserver.layers import registry
+from mapserver.layers.manifest import Manifest, find, validate
 
 ACCEPTED = sorted(set(DRIVERS) - {".shp"} | {".zip"})
 SAMPLE_ROWS = 3
@@ -26,7 +27,7 @@ SAMPLE_ROWS = 3
 
 def _manifest_for(conn, settings, layer_id, path, crs, encoding, source_layer, geometry):
     """Return (manifest, published) for loading `path` as `layer_id`."""
-    from ..ingest.describe import describe_file  # the ingest stack loads on first upload
+    from mapserver.ingest.describe import describe_file  # the ingest stack loads on first upload
     record = registry.get(conn, layer_id)
     if record is not None and record.loaded:
         base = Manifest(raw=record.manifest, folder=settings.layers_dir)
@@ -56,7 +57,7 @@ def _samples(conn, layer_id: str) -> list[dict]:
 def ingest_upload(conn, settings, upload, layer_id: str, actor: str, *, crs=None, encoding=None,
                   source_layer=None, geometry=None, expected_version=None) -> dict:
     """Load one uploaded file; return the load report with sample values."""
-    from ..ingest.pipeline import load_layer  # pandas & co. only in the worker that ingests
+    from mapserver.ingest.pipeline import load_layer  # pandas & co. only in the worker that ingests
 
     filename = secure_filename(upload.filename or "")
     suffix = Path(filename).suffix.lower()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from .users import User
+from mapserver.auth.users import User
 
 SESSION_HOURS = 8
 

@@ -12,8 +12,8 @@ from functools import cache
 import psycopg2.errors
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import Conflict, InvalidParameter
-from . import ROLES
+from mapserver.auth import ROLES
+from mapserver.errors import Conflict, InvalidParameter
 
 MIN_PASSWORD = 12
 MAX_FAILURES = 5

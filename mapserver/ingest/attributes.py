@@ -13,7 +13,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from ..errors import InvalidData
+from mapserver.errors import InvalidData
 
 TRUE_WORDS = {"true", "t", "yes", "y", "1", "da", "igen"}
 FALSE_WORDS = {"false", "f", "no", "n", "0", "nu", "nem"}

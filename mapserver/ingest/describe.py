@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pyogrio
 
-from ..errors import InvalidData
-from .attributes import normalised_columns
-from .gdal_lockdown import refused_fetches
-from .reader import CSV_OPTIONS, codec_name, no_fetch_attempted, resolve
+from mapserver.errors import InvalidData
+from mapserver.ingest.attributes import normalised_columns
+from mapserver.ingest.gdal_lockdown import refused_fetches
+from mapserver.ingest.reader import CSV_OPTIONS, codec_name, no_fetch_attempted, resolve
 
 KINDS = {"Point": "point", "MultiPoint": "point", "LineString": "line",
          "MultiLineString": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pyogrio
 
-from ..errors import InvalidData
-from .attributes import normalised_columns
-from .reader import CSV_OPTIONS, resolve
+from mapserver.errors import InvalidData
+from mapserver.ingest.attributes import normalised_columns
+from mapserver.ingest.reader import CSV_OPTIONS, resolve
 
 
 def source_columns(source) -> list[str]:

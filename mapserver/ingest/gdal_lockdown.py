@@ -18,7 +18,7 @@ import ctypes
 import threading
 from pathlib import Path
 
-from .formats import DRIVERS
+from mapserver.ingest.formats import DRIVERS
 
 ALLOWED = frozenset(driver for drivers in DRIVERS.values() for driver in drivers)
 NO_CURL_FILE = "/vsicurl/network-access-is-disabled"

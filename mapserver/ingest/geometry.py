@@ -11,7 +11,7 @@ import pyproj
 import shapely
 from shapely import GeometryType
 
-from ..errors import InvalidData
+from mapserver.errors import InvalidData
 
 STORAGE_SRID = 4326
 ACCEPTED = {

@@ -17,17 +17,16 @@ import shapely
 from psycopg2 import sql
 from tqdm import tqdm
 
-from cadastral import parcel_id
-from cadastral.assessment import reduce_per_key
-from cadastral.buildings import ParcelIndex
-
-from .. import registry
-from ..errors import InvalidData
-from . import store, swap
-from .attributes import convert, select_fields
-from .geometry import Reprojector, clean
-from .reader import open_source
-from .report import LoadReport
+from mapserver.cadastral import parcel_id
+from mapserver.cadastral.assessment import reduce_per_key
+from mapserver.cadastral.buildings import ParcelIndex
+from mapserver.errors import InvalidData
+from mapserver.ingest import store, swap
+from mapserver.ingest.attributes import convert, select_fields
+from mapserver.ingest.geometry import Reprojector, clean
+from mapserver.ingest.reader import open_source
+from mapserver.ingest.report import LoadReport
+from mapserver.layers import registry
 
 BATCH_SIZE = 20_000
 

@@ -23,9 +23,9 @@ import pyogrio
 import pyproj
 import shapely
 
-from ..errors import InvalidData
-from .formats import DRIVERS
-from .gdal_lockdown import lock_down, refused_fetches
+from mapserver.errors import InvalidData
+from mapserver.ingest.formats import DRIVERS
+from mapserver.ingest.gdal_lockdown import lock_down, refused_fetches
 
 FORMATS = ", ".join(sorted(DRIVERS) + [".zip (of a shapefile or one of the above)"])
 

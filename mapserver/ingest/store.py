@@ -18,10 +18,10 @@ import psycopg2.errors
 import shapely
 from psycopg2 import sql
 
-from ..errors import InvalidData
-from ..search import SEARCHED_NAMES
-from .geometry import STORAGE_SRID
-from .swap import STORED_TYPES, lock_layer, make_current
+from mapserver.errors import InvalidData
+from mapserver.ingest.geometry import STORAGE_SRID
+from mapserver.ingest.swap import STORED_TYPES, lock_layer, make_current
+from mapserver.site.search import SEARCHED_NAMES
 
 
 def create_staging(cur, manifest) -> str:

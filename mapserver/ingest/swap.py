@@ -13,7 +13,7 @@ import psycopg2.errors
 from psycopg2 import sql
 from psycopg2.extras import Json
 
-from ..errors import Conflict
+from mapserver.errors import Conflict
 
 VIEW_LOCK_TIMEOUT_S = 10
 STORED_TYPES = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolygon"}

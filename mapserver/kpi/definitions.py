@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from .. import registry
+from mapserver.layers import registry
 
 ACCESSIBILITY_FIELDS = ("step_free_entrance", "accessible_toilet", "accessible_parking",
                         "opening_hours", "contact")

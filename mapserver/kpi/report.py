@@ -8,8 +8,8 @@ import json
 
 from psycopg2.extras import Json
 
-from ..errors import InvalidParameter
-from .definitions import KPIS
+from mapserver.errors import InvalidParameter
+from mapserver.kpi.definitions import KPIS
 
 _dumps = functools.partial(json.dumps, default=str)
 

@@ -11,16 +11,19 @@ from flask import Blueprint
 blueprint = Blueprint("ogc", __name__, url_prefix="/ogc", template_folder="templates")
 
 
-
 @blueprint.before_request
 def _refuse_nul():
     # Regression: /ogc/collections/%00 and ?ml=%00 used to be 500s (PostgreSQL rejects NUL).
     from flask import request
 
-    from .params import check_no_nul
+    from mapserver.params import check_no_nul
 
     check_no_nul(request.path, request.args)
 
 
-# The view modules attach their routes to `blueprint` when imported (no other work).
-from . import collections, downloads, items, landing  # noqa: E402,F401
+def init_app(app) -> None:
+    """Register /ogc (its view modules attach their routes on import) and /catalog."""
+    from mapserver.ogc import catalog, collections, downloads, items, landing  # noqa: F401
+
+    app.register_blueprint(blueprint)
+    app.register_blueprint(catalog.blueprint)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from .. import registry
-from ..web import database
-from .describe import DOWNLOADS, english, public_fields
-from .params import check_known
+from mapserver.layers import registry
+from mapserver.ogc.describe import DOWNLOADS, english, public_fields
+from mapserver.params import check_known
+from mapserver.web import database
 
 blueprint = Blueprint("catalog", __name__, template_folder="templates")
 
@@ -26,7 +26,7 @@ THEMES = {"cadastre": "REGI", "public-services": "GOVE", "transport": "TRAN",
 
 @blueprint.before_request
 def _refuse_nul():
-    from .params import check_no_nul
+    from mapserver.params import check_no_nul
 
     check_no_nul(request.path, request.args)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import request
 
-from .. import registry
-from ..web import database
-from . import blueprint, counts, crs, describe
-from .params import check_known
-from .respond import JSON, SCHEMA, html_response, json_response, self_links, wants_html
+from mapserver.layers import registry
+from mapserver.ogc import blueprint, counts, crs, describe
+from mapserver.ogc.respond import JSON, SCHEMA, html_response, json_response, self_links, wants_html
+from mapserver.params import check_known
+from mapserver.web import database
 
 BASIC = {"f"}
 

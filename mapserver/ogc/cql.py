@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from psycopg2 import sql
 
-from ..errors import InvalidParameter
+from mapserver.errors import InvalidParameter
 
 MAX_FILTER_LENGTH = 8000
 GEOMETRY_NAMES = ("geometry", "geom")
@@ -33,7 +33,7 @@ def parse(text: str):
     """Parse CQL2 text into pygeofilter's tree, turning every parser failure into a 400."""
     from pygeofilter.parsers.cql2_text import parse as cql2_parse
 
-    from .cql_precedence import bracket_and_before_or
+    from mapserver.ogc.cql_precedence import bracket_and_before_or
 
     if len(text) > MAX_FILTER_LENGTH:
         raise _bad(f"it is longer than {MAX_FILTER_LENGTH} characters")

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from flask import current_app
 
-from ..errors import InvalidParameter
+from mapserver.errors import InvalidParameter
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/"

@@ -6,9 +6,9 @@ field's name, title or description never enters these documents.
 
 from __future__ import annotations
 
-from ..registry import LayerRecord
-from .crs import CRS84
-from .respond import GEOJSON, HTML, JSON, SCHEMA, link, url
+from mapserver.layers.registry import LayerRecord
+from mapserver.ogc.crs import CRS84
+from mapserver.ogc.respond import GEOJSON, HTML, JSON, SCHEMA, link, url
 
 JSON_TYPES = {"text": {"type": "string"}, "integer": {"type": "integer"},
               "float": {"type": "number"}, "boolean": {"type": "boolean"},

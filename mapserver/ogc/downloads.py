@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from flask import Response, current_app, request, send_file
 
-from .. import registry
-from ..errors import NotFound
-from ..web import database
-from . import blueprint, counts, exporters
-from .describe import DOWNLOADS
-from .params import check_known
-from .respond import json_response, url
+from mapserver.errors import NotFound
+from mapserver.layers import registry
+from mapserver.ogc import blueprint, counts, exporters
+from mapserver.ogc.describe import DOWNLOADS
+from mapserver.ogc.respond import json_response, url
+from mapserver.params import check_known
+from mapserver.web import database
 
 
 def _headers(record, fmt: str) -> dict:

@@ -22,8 +22,8 @@ from xml.sax.saxutils import escape
 
 from psycopg2 import sql
 
-from . import query
-from .describe import english, public_fields
+from mapserver.ogc import query
+from mapserver.ogc.describe import english, public_fields
 
 BATCH = 2000
 CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")  # spreadsheet formula starters

@@ -8,13 +8,23 @@ from datetime import UTC, datetime
 import psycopg2
 from flask import Response, request
 
-from .. import registry
-from ..admin.guard import viewer_sees_staff_fields
-from ..errors import InvalidParameter, NotFound
-from ..web import database
-from . import blueprint, cql, crs, params, query
-from .crs import CRS84
-from .respond import GEOJSON, HTML, JSON, html_response, link, request_url_with, url, wants_html
+from mapserver import params
+from mapserver.admin.guard import viewer_sees_staff_fields
+from mapserver.errors import InvalidParameter, NotFound
+from mapserver.layers import registry
+from mapserver.ogc import blueprint, cql, crs, query
+from mapserver.ogc.crs import CRS84
+from mapserver.ogc.respond import (
+    GEOJSON,
+    HTML,
+    JSON,
+    html_response,
+    link,
+    request_url_with,
+    url,
+    wants_html,
+)
+from mapserver.web import database
 
 
 def _filters(record, args, staff: bool,

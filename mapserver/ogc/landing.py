@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import request
 
-from .. import registry
-from ..web import database
-from . import blueprint, crs, openapi
-from .params import check_known
-from .respond import (
+from mapserver.layers import registry
+from mapserver.ogc import blueprint, crs, openapi
+from mapserver.ogc.respond import (
     HTML,
     JSON,
     OPENAPI,
@@ -19,6 +17,8 @@ from .respond import (
     url,
     wants_html,
 )
+from mapserver.params import check_known
+from mapserver.web import database
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",

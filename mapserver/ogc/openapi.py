@@ -8,9 +8,9 @@ parameters name public fields only.
 
 from __future__ import annotations
 
-from .crs import CRS84
-from .describe import DOWNLOADS, JSON_TYPES, english, public_fields
-from .params import LIMIT_DEFAULT, LIMIT_MAXIMUM
+from mapserver.ogc.crs import CRS84
+from mapserver.ogc.describe import DOWNLOADS, JSON_TYPES, english, public_fields
+from mapserver.params import LIMIT_DEFAULT, LIMIT_MAXIMUM
 
 
 def _param(name, description, schema, *, style=None, explode=None, required=False,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from psycopg2 import sql
 
-from ..registry import LayerRecord
-from .crs import STORAGE, STORAGE_SRID, Crs
+from mapserver.layers.registry import LayerRecord
+from mapserver.ogc.crs import STORAGE, STORAGE_SRID, Crs
 
 
 def table(record: LayerRecord) -> sql.Composable:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Response, render_template, request
 
-from .params import parse_format
+from mapserver.params import parse_format
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..db import Database
-from ..registry_watch import RegistryWatch
+from mapserver.db import Database
+from mapserver.layers.registry_watch import RegistryWatch
 
 
 def database() -> Database:

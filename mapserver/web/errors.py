@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
-from ..errors import MapServerError
+from mapserver.errors import MapServerError
 
 GENERIC = "the server failed to answer; the error was logged"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from .. import registry
-from ..errors import MapServerError
-from . import database
+from mapserver.errors import MapServerError
+from mapserver.layers import registry
+from mapserver.web import database
 
 blueprint = Blueprint("health", __name__)
 

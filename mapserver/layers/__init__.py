@@ -1,0 +1,1 @@
+"""Layers as a domain: manifests, the registry of served versions, planners' edits."""

@@ -1,0 +1,229 @@
+"""Pure parsing of OGC API query parameters: each function takes text, returns values or raises.
+
+Nothing here touches Flask or the database, so every rule is testable on its own.
+Messages never name a staff-only field: they only list the public fields they were given.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+from mapserver.errors import InvalidParameter, NotFound
+
+LIMIT_DEFAULT = 100
+LIMIT_MAXIMUM = 10_000
+OFFSET_MAXIMUM = 10_000_000
+
+ITEMS_PARAMS = {"f", "bbox", "bbox-crs", "crs", "limit", "offset", "properties", "sortby",
+                "filter", "filter-lang", "filter-crs", "datetime"}
+ITEM_PARAMS = {"f", "properties", "crs"}
+
+
+def check_no_nul(path: str, args) -> None:
+    """Refuse NUL characters up front: PostgreSQL text cannot hold them (a 500 otherwise)."""
+    if "\x00" in path:
+        raise NotFound("there is no such resource (the path holds a NUL character)",
+                       fix="remove %00 from the address")
+    for key, value in args.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            raise InvalidParameter("a query parameter holds a NUL character",
+                                   fix="remove %00 from the query string")
+
+
+def check_known(names, allowed, field_names=()) -> None:
+    """Reject any query parameter that is neither a known parameter nor a public field."""
+    for name in names:
+        if name not in allowed and name not in field_names:
+            raise InvalidParameter(
+                f"unknown query parameter {name[:64]!r}",
+                fix="use only " + ", ".join(sorted(allowed | set(field_names))))
+
+
+def parse_format(raw: str | None, allowed=("json", "html")) -> str | None:
+    """Return the `f` value when given, checked against the formats this resource has."""
+    if raw is None:
+        return None
+    value = raw.strip().lower()
+    if value not in allowed:
+        raise InvalidParameter(f"f={raw[:32]!r} is not a format of this resource",
+                               fix="use f=" + " or f=".join(allowed))
+    return value
+
+
+def parse_limit(raw: str | None, *, default=LIMIT_DEFAULT, maximum=LIMIT_MAXIMUM) -> int:
+    """Return the page size; above the maximum it is clamped (clients ask for their own max)."""
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameter(f"limit={raw[:32]!r} is not a whole number",
+                               fix=f"use limit between 1 and {maximum}") from None
+    if value < 1:
+        raise InvalidParameter(f"limit={value} is below 1",
+                               fix=f"use limit between 1 and {maximum}")
+    return min(value, maximum)
+
+
+def parse_offset(raw: str | None) -> int:
+    """Return how many matching features to skip (the paging links set it)."""
+    if raw is None or raw == "":
+        return 0
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameter(f"offset={raw[:32]!r} is not a whole number",
+                               fix="use offset=0 or follow the 'next' link") from None
+    if not 0 <= value <= OFFSET_MAXIMUM:
+        raise InvalidParameter(f"offset={value} is out of range",
+                               fix=f"use an offset between 0 and {OFFSET_MAXIMUM}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidParameter(f"bbox value {text[:32]!r} is not a number",
+                               fix="write bbox=minx,miny,maxx,maxy in degrees (or in "
+                                   "bbox-crs), e.g. bbox=-71.12,42.36,-71.10,42.38") from None
+    if not math.isfinite(value):
+        raise InvalidParameter(f"bbox value {text[:32]!r} is not finite",
+                               fix="write bbox=minx,miny,maxx,maxy with finite numbers")
+    return value
+
+
+def _bbox_numbers(raw: str) -> tuple[float, float, float, float]:
+    """Return the four horizontal numbers of a bbox (of six, the heights are dropped)."""
+    parts = [p.strip() for p in raw.split(",")]
+    if len(parts) not in (4, 6):
+        raise InvalidParameter(f"bbox has {len(parts)} values, not 4 or 6",
+                               fix="write bbox=minx,miny,maxx,maxy in degrees (or in "
+                                   "bbox-crs)")
+    values = [_number(p) for p in parts]
+    if len(values) == 6:
+        values = [values[0], values[1], values[3], values[4]]
+    return tuple(values)
+
+
+def parse_bbox(raw: str | None) -> list[tuple[float, float, float, float]]:
+    """Return the box as one or two envelopes (two when it crosses the antimeridian).
+
+    Four numbers (minx, miny, maxx, maxy) or six (with heights, ignored), in
+    EPSG:4326 longitude/latitude.  minx > maxx means the box crosses 180°,
+    as the OGC test suite sends (`177,65,-177,70`).
+    """
+    if raw is None:
+        return []
+    return _degree_envelopes(_bbox_numbers(raw))
+
+
+def _degree_envelopes(values) -> list[tuple[float, float, float, float]]:
+    minx, miny, maxx, maxy = values
+    for x in (minx, maxx):
+        if not -180 <= x <= 180:
+            raise InvalidParameter(f"bbox longitude {x} is outside -180..180",
+                                   fix="give longitudes in degrees between -180 and 180")
+    for y in (miny, maxy):
+        if not -90 <= y <= 90:
+            raise InvalidParameter(f"bbox latitude {y} is outside -90..90",
+                                   fix="give latitudes in degrees between -90 and 90")
+    if miny > maxy:
+        raise InvalidParameter("bbox miny is above maxy", fix="write bbox=minx,miny,maxx,maxy")
+    if minx > maxx:
+        return [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
+    return [(minx, miny, maxx, maxy)]
+
+
+def parse_bbox_in(raw: str | None, crs) -> list[tuple[float, float, float, float]]:
+    """Return the envelopes of a bbox written in `crs` (bbox-crs), as x/y in its SRID.
+
+    The numbers come in the CRS's axis order, so with EPSG:4326 they are
+    minlat,minlon,maxlat,maxlon; they are put back into x/y order here.  A box
+    in longitude/latitude (CRS84 or EPSG:4326) may cross the antimeridian; one
+    in any other CRS must have its minima below its maxima.
+    """
+    if raw is None:
+        return []
+    values = _bbox_numbers(raw)
+    if crs.northing_first:
+        values = (values[1], values[0], values[3], values[2])
+    if crs.srid == 4326:
+        return _degree_envelopes(values)
+    minx, miny, maxx, maxy = values
+    if minx > maxx or miny > maxy:
+        raise InvalidParameter(f"bbox minima are above maxima in {crs.uri}",
+                               fix="write the lower corner first, in the axis order of "
+                                   "bbox-crs")
+    return [values]
+
+
+def parse_properties(raw: str | None, public: list[str]) -> list[str]:
+    """Return the public fields asked for with `properties=`, in the layer's order."""
+    if raw is None:
+        return list(public)
+    wanted = [p.strip() for p in raw.split(",") if p.strip()]
+    for name in wanted:
+        if name not in public:
+            raise InvalidParameter(f"properties names an unknown property {name[:64]!r}",
+                                   fix="choose from " + ", ".join(public))
+    return [name for name in public if name in wanted]
+
+
+def parse_sortby(raw: str | None, public: list[str]) -> list[tuple[str, bool]]:
+    """Return [(field, descending)] from `sortby=+a,-b` (ascending when unsigned)."""
+    if raw is None or raw.strip() == "":
+        return []
+    keys = []
+    for part in raw.split(","):
+        part = part.strip()
+        descending = part.startswith("-")
+        name = part[1:] if part[:1] in "+-" and part else part
+        name = name.strip()
+        if name not in public:
+            raise InvalidParameter(f"sortby names an unknown property {name[:64]!r}",
+                                   fix="sort by one of " + ", ".join(public))
+        keys.append((name, descending))
+    return keys
+
+
+def parse_datetime(raw: str | None) -> str | None:
+    """Check `datetime` (an instant or an interval); the layers carry no time: no filtering."""
+    if raw is None:
+        return None
+    for piece in raw.split("/"):
+        if piece in ("", ".."):
+            continue
+        try:
+            datetime.fromisoformat(piece.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidParameter(f"datetime={raw[:64]!r} is not RFC 3339",
+                                   fix="write e.g. 2014-01-01T00:00:00Z or an interval a/b") \
+                from None
+    return raw
+
+
+def parse_value(raw: str, field_type: str, name: str):
+    """Return a property filter's text as a value of the field's type."""
+    try:
+        if field_type == "integer":
+            return int(raw)
+        if field_type == "float":
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError
+            return value
+        if field_type == "boolean":
+            lowered = raw.lower()
+            if lowered not in ("true", "false"):
+                raise ValueError
+            return lowered == "true"
+        if field_type == "date":
+            return date.fromisoformat(raw)
+        if field_type == "datetime":
+            return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidParameter(f"{name}={raw[:64]!r} is not a valid {field_type}",
+                               fix=f"give {name} a {field_type} value") from None
+    return raw
