@@ -362,8 +362,6 @@ def test_dataset_requests_move_through_states_residents_can_see(admin_app, accou
 
 def test_event_layer_shows_only_inside_its_window_and_hiding_drops_its_tiles(
         admin_app, accounts, settings):
-    import datetime as dt
-
     client = admin_app.test_client()
     auth = bearer(accounts, "planner")
     created = client.post("/admin/api/layers/t-festival/upload", headers=auth, data={
@@ -379,14 +377,12 @@ def test_event_layer_shows_only_inside_its_window_and_hiding_drops_its_tiles(
         return "t-festival" in listed
 
     assert visible()
-    now = dt.datetime.now(dt.UTC)
-    over = {"valid_from": (now - dt.timedelta(days=3)).isoformat(),
-            "valid_to": (now - dt.timedelta(days=1)).isoformat()}
+    # Fixed windows, far from any day the tests run on: the clock decides nothing here.
+    over = {"valid_from": "2001-06-01T00:00:00Z", "valid_to": "2001-06-03T00:00:00Z"}
     assert client.patch("/admin/api/layers/t-festival/metadata", headers=auth,
                         json=over).status_code == 200
     assert not visible()  # the festival is over: hidden without anyone acting
-    running = {"valid_from": (now - dt.timedelta(hours=1)).isoformat(),
-               "valid_to": (now + dt.timedelta(days=1)).isoformat()}
+    running = {"valid_from": "2001-06-01T00:00:00Z", "valid_to": "2999-06-03T00:00:00+02:00"}
     assert client.patch("/admin/api/layers/t-festival/metadata", headers=auth,
                         json=running).status_code == 200
     assert visible()
