@@ -19,10 +19,11 @@ from mapserver import audit
 from mapserver.errors import InvalidData, InvalidParameter
 from mapserver.ingest.formats import DRIVERS
 from mapserver.layers import registry
-from mapserver.layers.manifest import Manifest, find, validate
+from mapserver.layers.manifest import Manifest, check_layer_id, find, validate
 
 ACCEPTED = sorted(set(DRIVERS) - {".shp"} | {".zip"})
 SAMPLE_ROWS = 3
+MAX_STEM, MAX_SUFFIX = 100, 12  # characters kept of an uploaded file's name and ending
 
 
 def _manifest_for(conn, settings, layer_id, path, crs, encoding, source_layer, geometry):
@@ -54,12 +55,19 @@ def _samples(conn, layer_id: str) -> list[dict]:
         return [dict(row) for row in cur.fetchall()]
 
 
+def _safe_filename(raw: str | None) -> str:
+    """Return the upload's name as a safe file name short enough for any file system."""
+    name = Path(secure_filename(raw or ""))
+    return name.stem[:MAX_STEM] + name.suffix[:MAX_SUFFIX] if name.name else ""
+
+
 def ingest_upload(conn, settings, upload, layer_id: str, actor: str, *, crs=None, encoding=None,
                   source_layer=None, geometry=None, expected_version=None) -> dict:
     """Load one uploaded file; return the load report with sample values."""
     from mapserver.ingest.pipeline import load_layer  # pandas & co. only in the worker that ingests
 
-    filename = secure_filename(upload.filename or "")
+    check_layer_id(layer_id)
+    filename = _safe_filename(upload.filename)
     suffix = Path(filename).suffix.lower()
     if suffix not in ACCEPTED:
         raise InvalidData(filename or "the upload",
