@@ -15,6 +15,8 @@ import pytest
 from shapely.geometry import Point
 
 from mapserver.auth import sessions, users
+from mapserver.errors import InvalidData
+from mapserver.ingest.reader import resolve
 from tests.conftest import layer_state
 
 
@@ -103,15 +105,21 @@ def test_a_corrupt_deflate_member(client, token):
     refused(response, 422, "not a readable zip archive")
 
 
-def test_a_zip_bomb_is_refused_before_anything_is_decompressed(client, token, monkeypatch):
+def test_a_zip_bomb_is_refused_before_anything_is_decompressed(tmp_path, monkeypatch):
     # Used to cost ~10 s of a worker: every member was decompressed before sizes were read.
     def no_decompression(self):
         raise AssertionError("a member was decompressed before the sizes were checked")
 
     monkeypatch.setattr(zipfile.ZipFile, "testzip", no_decompression)
+    bomb = tmp_path / "bomb.zip"
+    bomb.write_bytes(zipped({"bomb.geojson": b" " * 50_000_000}))
+    with pytest.raises(InvalidData, match="zip bomb"):
+        resolve(bomb)
+
+
+def test_a_zip_bomb_upload_is_a_422(client, token):
     bomb = zipped({"bomb.geojson": b" " * 50_000_000})
-    response = upload(client, token, "t-bomb", "bomb.zip", bomb)
-    refused(response, 422, "zip bomb")
+    refused(upload(client, token, "t-bomb", "bomb.zip", bomb), 422, "zip bomb")
 
 
 def test_failed_uploads_leave_the_served_version(client, token, database_url):
@@ -119,3 +127,14 @@ def test_failed_uploads_leave_the_served_version(client, token, database_url):
     bad = collection({"type": "LineString", "coordinates": [[-71.1, 42.37]]})
     assert upload(client, token, "parks", "parks.geojson", bad).status_code == 422
     assert layer_state(database_url, "parks") == before
+
+
+def test_refusals_are_audited_with_their_status(client, token, database_url):
+    bad = collection({"type": "LineString", "coordinates": [[-71.1, 42.37]]})
+    assert upload(client, token, "t-audited", "bad.geojson", bad).status_code == 422
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT actor, details FROM mapserver.audit_log WHERE action = "
+                    "'upload-refused' AND target = 't-audited' ORDER BY id DESC LIMIT 1")
+        actor, details = cur.fetchone()
+    assert actor == "t-hostile" and details["status"] == 422
+    assert details["file"] == "bad.geojson" and "cannot exist" in details["problem"]
