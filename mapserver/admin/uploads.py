@@ -128,11 +128,12 @@ def load_file(settings, path: Path, layer_id: str, crs, encoding, source_layer, 
         manifest, published = _manifest_for(conn, settings, layer_id, path, crs, encoding,
                                             source_layer, geometry)
         existing = registry.get(conn, layer_id)
+        city = registry.city_extent(conn)
         conn.rollback()
         report = load_layer(conn, manifest,
                             published=existing.published if published is None else published,
                             expected_version=expected_version,
-                            keep_versions=settings.keep_versions)
+                            keep_versions=settings.keep_versions, city=city)
         return report.to_dict()
     finally:
         conn.close()

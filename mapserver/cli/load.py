@@ -11,6 +11,7 @@ from mapserver.cli.common import connect, current_settings
 from mapserver.errors import InvalidData
 from mapserver.ingest import contained
 from mapserver.layers import manifest as manifests
+from mapserver.layers import registry
 
 
 @click.command()
@@ -43,8 +44,11 @@ def load_manifest(settings, manifest, published, progress, if_changed) -> str | 
 
     conn = open_connection(settings.resolved_database_url())
     try:
+        city = registry.city_extent(conn)
+        conn.rollback()
         report = load_layer(conn, manifest, published=published, progress=progress,
-                            keep_versions=settings.keep_versions, if_changed=if_changed)
+                            keep_versions=settings.keep_versions, if_changed=if_changed,
+                            city=city)
     finally:
         conn.close()
     return None if report is None else report.summary()
