@@ -213,7 +213,8 @@ def validate(raw: dict, origin: str) -> list[str]:
     for link in raw.get("links", []):
         if link["into"] not in names:
             problems.append(f"{origin}: links: '{link['into']}' is not one of the fields")
-    if raw.get("minzoom", 0) > raw.get("maxzoom", 22):
+    low, high = Manifest(raw=raw).zooms
+    if low > high:
         problems.append(f"{origin}: minzoom is above maxzoom")
     if raw.get("valid_from") and raw.get("valid_to") and raw["valid_from"] >= raw["valid_to"]:
         problems.append(f"{origin}: valid_from is not before valid_to")
