@@ -68,6 +68,7 @@ def layer_config(record: registry.LayerRecord, lang: str) -> dict:
         "attribution": m["attribution"],
         "bbox": record.bbox,
         "fields": fields,
+        "page": record.spec.page,
     }
 
 
@@ -95,7 +96,6 @@ def map_config(records: list[registry.LayerRecord], lang: str) -> dict:
             "feature": "/map/features/{layer}/{fid}.json",
             "search": "/api/search",
             "score": "/api/feedback/score",
-            "building": "/buildings/{fid}",
             "feedback": "/feedback",
         },
     }
