@@ -1,7 +1,8 @@
 """Which table serves a layer: version numbers, the registry pointer and the stable view.
 
-Light on purpose (psycopg2 and the manifest model only): loads, edits, descriptions and rollbacks all move
-the pointer through here, and the web workers import it without the ingest stack.
+Light on purpose (psycopg2 and the manifest model only): loads, edits, descriptions
+and rollbacks all move the pointer through here, and the web workers import it
+without the ingest stack.
 """
 
 from __future__ import annotations
