@@ -4,7 +4,8 @@ Every output reaches fields through `Manifest.public_fields` (a record's
 `spec.public_fields`), which asks `Field.public`.  A second copy of the rule
 (`f["visibility"] == "public"` in a view) is how a staff field would one day
 leak through a new output, so this test reads the source of every module of
-the server and of the map's scripts and refuses any other reader.
+the server, of the map's scripts and of the benchmarks, and refuses any other
+reader.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ WRITERS = {
     "mapserver/templates/admin/layer.html": "names the describe form's select visibility_<field>",
 }
 SCANNED = ("mapserver/**/*.py", "mapserver/**/*.html", "mapserver/**/*.json",
-           "mapserver/**/*.sql", "mapserver/**/*.js", "static/js/**/*.js")
+           "mapserver/**/*.sql", "mapserver/**/*.js", "static/js/**/*.js", "bench/*.py")
 WORD = re.compile(r"visibility", re.I)
 # A read in a template or a script: f.visibility, f['visibility'], f.get('visibility').
 # (A DOM element's style.visibility is CSS, not a field.)
