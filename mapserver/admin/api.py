@@ -111,7 +111,7 @@ def rollback(layer_id):
 @blueprint.patch("/layers/<layer_id>/metadata")
 @guard.requires("planner")
 def describe(layer_id):
-    """Change titles, descriptions, licence, style or field visibility (a new version)."""
+    """Change titles, descriptions, licence, style, field visibility or search (a new version)."""
     body = _body()
     expected = _int(body.pop("expected_version", None), "expected_version")
     with database().connection() as conn:

@@ -1,7 +1,8 @@
 """Which table serves a layer: version numbers, the registry pointer and the stable view.
 
-Light on purpose (psycopg2 only): loads, edits, descriptions and rollbacks all move
-the pointer through here, and the web workers import it without the ingest stack.
+Light on purpose (psycopg2 and the manifest model only): loads, edits, descriptions
+and rollbacks all move the pointer through here, and the web workers import it
+without the ingest stack.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from psycopg2 import sql
 from psycopg2.extras import Json
 
 from mapserver.errors import Conflict
+from mapserver.layers.manifest import Manifest
 
 VIEW_LOCK_TIMEOUT_S = 10
 STORED_TYPES = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolygon"}
@@ -26,7 +28,7 @@ def _replace_view(cur, layer_id: str, table: str, manifest: dict) -> None:
     like every other output it never shows a staff-only field.
     """
     view, target = sql.Identifier(layer_id), sql.Identifier(table)
-    public = [f["name"] for f in manifest["fields"] if f["visibility"] == "public"]
+    public = Manifest(raw=manifest).public_field_names
     select = sql.SQL("SELECT {} FROM layers.{}").format(
         sql.SQL(", ").join(sql.Identifier(c) for c in ["fid", *public, "geom", "geom_3857"]),
         target)

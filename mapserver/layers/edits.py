@@ -23,7 +23,7 @@ from mapserver.layers.manifest import validate
 # Manifest keys a planner may change after loading; fields may change only these keys.
 DESCRIBABLE = {"title", "description", "category", "keywords", "licence", "attribution",
                "style", "minzoom", "maxzoom", "default_on", "valid_from", "valid_to"}
-FIELD_KEYS = {"title", "description", "visibility"}
+FIELD_KEYS = {"title", "description", "visibility", "searchable"}
 MERGED = {"title", "description", "style", "licence"}  # dicts a change updates key by key
 
 

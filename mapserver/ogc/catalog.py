@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 
 from mapserver.layers import registry
-from mapserver.ogc.describe import DOWNLOADS, english, public_fields
+from mapserver.ogc.describe import DOWNLOADS, english
 from mapserver.params import check_known
 from mapserver.web import database
 
@@ -135,8 +135,8 @@ def catalog_html():
     layers = _layers()
     entries = [{"record": r, "title": english(r.manifest["title"]),
                 "description": english(r.manifest["description"]),
-                "fields": [(f["name"], f["type"], english(f.get("description")))
-                           for f in public_fields(r)],
+                "fields": [(f.name, f.type, english(f.description))
+                           for f in r.spec.public_fields],
                 "downloads": [(k, t) for k, (_, t) in DOWNLOADS.items()]}
                for r in layers]
     return Response(render_template("ogc/catalog.html", entries=entries, doc={}),

@@ -37,10 +37,10 @@ def collection(collection_id: str):
         offered = crs.offered(conn, record)
     doc = describe.collection(record, offered, full=True)
     doc["downloads"] = downloads
-    doc["fields"] = [{"name": f["name"], "type": f["type"],
-                      "title": describe.english(f.get("title")) or f["name"],
-                      "description": describe.english(f.get("description"))}
-                     for f in describe.public_fields(record)]
+    doc["fields"] = [{"name": f.name, "type": f.type,
+                      "title": describe.english(f.title) or f.name,
+                      "description": describe.english(f.description)}
+                     for f in record.spec.public_fields]
     if wants_html():
         return html_response("collection.html", doc=doc)
     return json_response(doc, JSON)

@@ -8,6 +8,7 @@ from psycopg2 import sql
 
 from mapserver.errors import NotFound
 from mapserver.layers import registry
+from mapserver.layers.manifest import Field
 from mapserver.site import features
 from mapserver.web import database, i18n
 
@@ -24,8 +25,8 @@ def qr_svg(url: str, label: str) -> str:
     return segno.make(url, error="m").svg_inline(scale=4, border=2, title=label)
 
 
-def _labels(record) -> dict[str, dict]:
-    return {f["name"]: f for f in record.manifest["fields"] if f["visibility"] == "public"}
+def _labels(record) -> dict[str, Field]:
+    return {f.name: f for f in record.spec.public_fields}
 
 
 @blueprint.errorhandler(NotFound)

@@ -91,9 +91,9 @@ def build_map(conn, layer_ids: list[str], lang: str = "en") -> str:
     boxes = [r.bbox for r in records if r.bbox]
     for record in records:
         style = _style(record)
-        fields = [f for f in record.manifest["fields"] if f["visibility"] == "public"]
-        labels = [str(escape((f.get("title") or f["description"]).get(lang)
-                             or (f.get("title") or f["description"])["en"])) for f in fields]
+        fields = record.spec.public_fields
+        labels = [str(escape((f.title or f.description).get(lang)
+                             or (f.title or f.description)["en"])) for f in fields]
         title = record.manifest["title"].get(lang) or record.manifest["title"]["en"]
         marker = None
         if record.manifest["geometry"] == "point":
@@ -101,7 +101,7 @@ def build_map(conn, layer_ids: list[str], lang: str = "en") -> str:
         folium.GeoJson(
             _public_geojson(conn, record), name=str(escape(title)), marker=marker,
             style_function=lambda _feature, s=style: s,
-            popup=folium.GeoJsonPopup(fields=[f["name"] for f in fields], aliases=labels),
+            popup=folium.GeoJsonPopup(fields=[f.name for f in fields], aliases=labels),
         ).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.get_root().html.add_child(folium.Element(_legend(records, lang)))

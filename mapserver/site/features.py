@@ -54,12 +54,10 @@ def parse_fid(text: str) -> int:
 
 def label_field(record: LayerRecord) -> str | None:
     """Return the public field that names a feature to a person (the manifest's id_field)."""
-    public = record.public_field_names
-    chosen = record.manifest.get("id_field")
-    if chosen in public:
+    chosen = record.spec.id_field
+    if chosen in record.public_field_names:
         return chosen
-    texts = [f["name"] for f in record.manifest["fields"]
-             if f["visibility"] == "public" and f["type"] == "text"]
+    texts = [f.name for f in record.spec.public_fields if f.type == "text"]
     return texts[0] if texts else None
 
 
