@@ -121,7 +121,7 @@ def edit_feature(conn, layer_id: str, fid: int, properties: dict, actor: str,
             raise NotFound(f"layer '{layer_id}' has no feature {fid}", fix="check the id")
 
     return _derive(conn, current, current.manifest, actor, "edit-feature", expected_version,
-                   change=change, details={"fid": int(fid), "properties": properties})
+                   change=change, details={"fid": int(fid), "fields": sorted(properties)})
 
 
 def _derive(conn, current, manifest: dict, actor: str, action: str,

@@ -12,7 +12,9 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from flask import g
+from flask import g, has_request_context, request
+
+from mapserver import audit
 
 ALWAYS = {
     "X-Content-Type-Options": "nosniff",
@@ -39,9 +41,17 @@ def request_id() -> str:
     return g.request_id
 
 
+def request_context() -> dict:
+    """Return what the audit log records of the current request (nothing outside one)."""
+    if not has_request_context():
+        return {}
+    return {"address": request.remote_addr, "request_id": request_id()}
+
+
 def init_app(app) -> None:
-    """Add the headers to every response the app makes."""
+    """Add the headers to every response the app makes; give audit entries their request."""
     policy = content_security_policy(app.extensions["mapserver.settings"].basemap_url)
+    audit.set_context_provider(request_context)
 
     @app.after_request
     def secure_headers(response):
