@@ -1,12 +1,15 @@
-"""Pure parsing of OGC API query parameters: each function takes text, returns values or raises.
+"""Pure parsing of request parameters: each function takes text, returns values or raises.
 
-Nothing here touches Flask or the database, so every rule is testable on its own.
-Messages never name a staff-only field: they only list the public fields they were given.
+One rule per kind of value, used by every route (OGC API, the map, the admin,
+tiles): whole numbers, bounding boxes, formats.  Nothing here touches Flask or
+the database, so every rule is testable on its own.  Messages never name a
+staff-only field: they only list the public fields they were given.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 
 from mapserver.errors import InvalidParameter, NotFound
@@ -14,6 +17,10 @@ from mapserver.errors import InvalidParameter, NotFound
 LIMIT_DEFAULT = 100
 LIMIT_MAXIMUM = 10_000
 OFFSET_MAXIMUM = 10_000_000
+
+BIGINT_MAX = 2**63 - 1  # PostgreSQL's bigint: no parsed number overflows a column or a fid
+INT_MAX_CHARS = 32  # longer text is refused before int() reads it
+_INTEGER = re.compile(r"-?[0-9]+")  # ASCII only: str.isdigit() and int() accept '٣', '²'
 
 ITEMS_PARAMS = {"f", "bbox", "bbox-crs", "crs", "limit", "offset", "properties", "sortby",
                 "filter", "filter-lang", "filter-crs", "datetime"}
@@ -51,34 +58,56 @@ def parse_format(raw: str | None, allowed=("json", "html")) -> str | None:
     return value
 
 
+def parse_int(raw, name: str, *, minimum: int | None = 0, maximum: int = BIGINT_MAX,
+              clamp: bool = False, fix: str | None = None) -> int:
+    """Return a whole number from a query, path or form value, or raise InvalidParameter.
+
+    The one rule for integers a request carries: ASCII digits 0-9 with an optional
+    leading minus, at most INT_MAX_CHARS characters, within minimum..maximum (above
+    it: clamped when `clamp`, else refused).  `str.isdigit()` is True for '²', on
+    which `int()` raises (a 500), and `int()` reads '٣' as 3: neither is accepted.
+    A JSON body's number arrives as an int and is accepted as it is (not a bool).
+    """
+    low = -BIGINT_MAX - 1 if minimum is None else minimum
+    fix = fix or f"write {name} with the digits 0-9, from {low} to {maximum}"
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif not isinstance(raw, str):
+        raise InvalidParameter(f"{name} is not a whole number", fix=fix)
+    elif len(raw) > INT_MAX_CHARS:
+        raise InvalidParameter(f"{name} is too long for a whole number ({len(raw)} characters)",
+                               fix=fix)
+    elif not _INTEGER.fullmatch(raw):
+        raise InvalidParameter(f"{name} {raw!r} is not a whole number in the digits 0-9",
+                               fix=fix)
+    else:
+        value = int(raw)
+    if value < low:
+        problem = {0: "is negative", 1: "is not a positive whole number"}.get(
+            low, f"is below {low}")
+        raise InvalidParameter(f"{name} {value} {problem}", fix=fix)
+    if value > maximum:
+        if clamp:
+            return maximum
+        raise InvalidParameter(f"{name} {value} is above {maximum}", fix=fix)
+    return value
+
+
 def parse_limit(raw: str | None, *, default=LIMIT_DEFAULT, maximum=LIMIT_MAXIMUM) -> int:
     """Return the page size; above the maximum it is clamped (clients ask for their own max)."""
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidParameter(f"limit={raw[:32]!r} is not a whole number",
-                               fix=f"use limit between 1 and {maximum}") from None
-    if value < 1:
-        raise InvalidParameter(f"limit={value} is below 1",
-                               fix=f"use limit between 1 and {maximum}")
-    return min(value, maximum)
+    return parse_int(raw, "limit", minimum=1, maximum=maximum, clamp=True,
+                     fix=f"use limit between 1 and {maximum}")
 
 
 def parse_offset(raw: str | None) -> int:
     """Return how many matching features to skip (the paging links set it)."""
     if raw is None or raw == "":
         return 0
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidParameter(f"offset={raw[:32]!r} is not a whole number",
-                               fix="use offset=0 or follow the 'next' link") from None
-    if not 0 <= value <= OFFSET_MAXIMUM:
-        raise InvalidParameter(f"offset={value} is out of range",
-                               fix=f"use an offset between 0 and {OFFSET_MAXIMUM}")
-    return value
+    return parse_int(raw, "offset", maximum=OFFSET_MAXIMUM,
+                     fix=f"use an offset between 0 and {OFFSET_MAXIMUM}, or follow the "
+                         "'next' link")
 
 
 def _number(text: str) -> float:
@@ -206,9 +235,9 @@ def parse_datetime(raw: str | None) -> str | None:
 
 def parse_value(raw: str, field_type: str, name: str):
     """Return a property filter's text as a value of the field's type."""
+    if field_type == "integer":
+        return parse_int(raw, name, minimum=None, fix=f"give {name} a whole number")
     try:
-        if field_type == "integer":
-            return int(raw)
         if field_type == "float":
             value = float(raw)
             if not math.isfinite(value):

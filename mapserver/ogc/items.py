@@ -126,11 +126,13 @@ def item(collection_id: str, feature_id: str):
         visible = list(query.visible_types(record, staff))
         columns = params.parse_properties(args.get("properties"), visible)
         output = _output_crs(args, crs.offered(conn, record), html)
-        if not feature_id.isascii() or not feature_id.isdigit() or len(feature_id) > 18:
+        try:
+            fid = params.parse_int(feature_id, "feature id")
+        except InvalidParameter:
             raise NotFound(f"collection {record.id!r} has no feature {feature_id[:32]!r}",
-                           fix="feature ids are whole numbers; take them from the items")
+                           fix="feature ids are whole numbers; take them from the items") from None
         with conn.cursor() as cur:
-            text = _run(lambda: query.one(cur, record, int(feature_id), columns, output))
+            text = _run(lambda: query.one(cur, record, fid, columns, output))
     if text is None:
         raise NotFound(f"collection {record.id!r} has no feature {feature_id}",
                        fix="take feature ids from the items")

@@ -15,9 +15,9 @@ from psycopg2 import sql
 
 from mapserver.errors import InvalidParameter, NotFound
 from mapserver.layers.registry import LayerRecord
+from mapserver.params import parse_int
 
 MAX_ROWS = 3000  # a box answers at most this many features, flagged as truncated
-MAX_FID = 2**63 - 1
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
@@ -47,9 +47,11 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
 
 def parse_fid(text: str) -> int:
     """Return a feature id from a path segment, or raise NotFound (ids are whole numbers)."""
-    if not text.isdigit() or int(text) > MAX_FID:
-        raise NotFound(f"there is no feature '{text[:40]}'", fix="feature ids are whole numbers")
-    return int(text)
+    try:
+        return parse_int(text, "feature id")
+    except InvalidParameter:
+        raise NotFound(f"there is no feature '{text[:40]}'",
+                       fix="feature ids are whole numbers") from None
 
 
 def label_field(record: LayerRecord) -> str | None:
