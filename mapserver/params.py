@@ -110,16 +110,20 @@ def parse_offset(raw: str | None) -> int:
                          "'next' link")
 
 
+BBOX_FIX = ("write bbox=minx,miny,maxx,maxy in degrees (or in bbox-crs), "
+            "e.g. bbox=-71.12,42.36,-71.10,42.38")
+
+
 def _number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise InvalidParameter(f"bbox value {text[:32]!r} is not a number",
-                               fix="write bbox=minx,miny,maxx,maxy in degrees (or in "
-                                   "bbox-crs), e.g. bbox=-71.12,42.36,-71.10,42.38") from None
+                               fix=BBOX_FIX) from None
     if not math.isfinite(value):
-        raise InvalidParameter(f"bbox value {text[:32]!r} is not finite",
-                               fix="write bbox=minx,miny,maxx,maxy with finite numbers")
+        raise InvalidParameter(f"bbox value {text[:32]!r} is not a finite number (NaN or "
+                               "infinity)", fix="write bbox=minx,miny,maxx,maxy with finite "
+                                                "numbers")
     return value
 
 
@@ -127,28 +131,32 @@ def _bbox_numbers(raw: str) -> tuple[float, float, float, float]:
     """Return the four horizontal numbers of a bbox (of six, the heights are dropped)."""
     parts = [p.strip() for p in raw.split(",")]
     if len(parts) not in (4, 6):
-        raise InvalidParameter(f"bbox has {len(parts)} values, not 4 or 6",
-                               fix="write bbox=minx,miny,maxx,maxy in degrees (or in "
-                                   "bbox-crs)")
+        raise InvalidParameter(f"bbox has {len(parts)} numbers instead of 4 (or 6 with "
+                               "heights)", fix=BBOX_FIX)
     values = [_number(p) for p in parts]
     if len(values) == 6:
         values = [values[0], values[1], values[3], values[4]]
     return tuple(values)
 
 
-def parse_bbox(raw: str | None) -> list[tuple[float, float, float, float]]:
+def parse_bbox(raw: str | None, *, crossing: bool = True,
+               required: bool = False) -> list[tuple[float, float, float, float]]:
     """Return the box as one or two envelopes (two when it crosses the antimeridian).
 
     Four numbers (minx, miny, maxx, maxy) or six (with heights, ignored), in
-    EPSG:4326 longitude/latitude.  minx > maxx means the box crosses 180°,
-    as the OGC test suite sends (`177,65,-177,70`).
+    EPSG:4326 longitude/latitude.  minx > maxx means the box crosses 180°, as
+    the OGC test suite sends (`177,65,-177,70`); where `crossing` is False (the
+    map's features, which read one envelope) it is refused instead.  An absent
+    bbox gives no envelope, or a 400 when `required`.
     """
-    if raw is None:
+    if raw is None or (required and raw == ""):
+        if required:
+            raise InvalidParameter("bbox is missing", fix=BBOX_FIX)
         return []
-    return _degree_envelopes(_bbox_numbers(raw))
+    return _degree_envelopes(_bbox_numbers(raw), crossing=crossing)
 
 
-def _degree_envelopes(values) -> list[tuple[float, float, float, float]]:
+def _degree_envelopes(values, *, crossing: bool = True) -> list[tuple[float, float, float, float]]:
     minx, miny, maxx, maxy = values
     for x in (minx, maxx):
         if not -180 <= x <= 180:
@@ -159,8 +167,15 @@ def _degree_envelopes(values) -> list[tuple[float, float, float, float]]:
             raise InvalidParameter(f"bbox latitude {y} is outside -90..90",
                                    fix="give latitudes in degrees between -90 and 90")
     if miny > maxy:
-        raise InvalidParameter("bbox miny is above maxy", fix="write bbox=minx,miny,maxx,maxy")
+        raise InvalidParameter(f"bbox miny {miny} is above its maximum maxy {maxy}",
+                               fix="write bbox=minx,miny,maxx,maxy")
     if minx > maxx:
+        if not crossing:
+            raise InvalidParameter(
+                f"bbox minx {minx} is above its maximum maxx {maxx}: this address takes no "
+                "box crossing the antimeridian (180°)",
+                fix="write bbox=minx,miny,maxx,maxy with minx <= maxx, or ask for each "
+                    "side of 180° separately")
         return [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
     return [(minx, miny, maxx, maxy)]
 

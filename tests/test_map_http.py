@@ -123,6 +123,13 @@ def test_numbers_not_in_ascii_digits_are_client_errors(client, digits, fresh_rat
     assert score.status_code == 400
 
 
+def test_map_features_refuse_a_box_crossing_the_antimeridian(client):
+    response = client.get("/map/features/parcels.geojson?bbox=177,40,-177,45")
+    assert response.status_code == 400
+    description = response.get_json()["description"]
+    assert "antimeridian" in description and "Fix:" in description
+
+
 def test_search_finds_parcel_127_123_with_its_address(client):
     body = client.get("/api/search?q=127-123").get_json()
     first = body["results"][0]

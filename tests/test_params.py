@@ -130,3 +130,53 @@ def test_tile_addresses_follow_the_same_rule(z, x, y):
         parse_tile(z, x, y)
     assert "Fix:" in failure.value.description
 
+
+# Bounding boxes ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, expected", [
+    ("-71.12,42.36,-71.10,42.38", [(-71.12, 42.36, -71.10, 42.38)]),
+    (" -71.12 , 42.36 ,-71.10, 42.38 ", [(-71.12, 42.36, -71.10, 42.38)]),
+    ("-71.12,42.36,0,-71.10,42.38,100", [(-71.12, 42.36, -71.10, 42.38)]),
+    ("-180,-90,180,90", [(-180.0, -90.0, 180.0, 90.0)]),
+    ("0,0,0,0", [(0.0, 0.0, 0.0, 0.0)]),
+])
+def test_boxes_are_read_as_envelopes(raw, expected):
+    assert params.parse_bbox(raw) == expected
+    assert params.parse_bbox(raw, crossing=False) == expected
+
+
+def test_a_box_crossing_the_antimeridian_is_two_envelopes_where_allowed():
+    assert params.parse_bbox("177,65,-177,70") == [(177.0, 65.0, 180.0, 70.0),
+                                                   (-180.0, 65.0, -177.0, 70.0)]
+
+
+def test_a_box_crossing_the_antimeridian_is_refused_where_not_allowed():
+    with pytest.raises(InvalidParameter) as failure:
+        params.parse_bbox("177,65,-177,70", crossing=False)
+    description = failure.value.description
+    assert "above its maximum" in description and "antimeridian" in description
+    assert "Fix:" in description
+
+
+@pytest.mark.parametrize("crossing", [True, False])
+@pytest.mark.parametrize("raw, message", [
+    ("0,10,1,5", "miny 10.0 is above its maximum"),
+    ("1,1,0,0", "above its maximum"),
+    ("0,0,1,nan", "NaN"), ("nan,0,1,1", "NaN"), ("0,0,inf,1", "not a finite number"),
+    ("0,0,1,-inf", "not a finite number"), ("0,0,1e400,1", "not a finite number"),
+    ("-200,0,0,1", "longitude -200.0 is outside"), ("0,0,181,1", "outside -180..180"),
+    ("0,-91,1,1", "latitude -91.0 is outside"), ("0,0,1,90.5", "outside -90..90"),
+    ("1,2,3", "3 numbers instead of 4"), ("1,2,3,4,5", "instead of 4"), ("", "instead of 4"),
+    ("a,b,c,d", "not a number"), ("0,0,1,", "not a number"), ("0;0;1;1", "instead of 4"),
+])
+def test_bad_boxes_are_refused_with_a_clear_message(raw, message, crossing):
+    with pytest.raises(InvalidParameter, match="bbox") as failure:
+        params.parse_bbox(raw, crossing=crossing)
+    assert message in failure.value.description and "Fix:" in failure.value.description
+
+
+def test_a_missing_box_is_none_or_an_error_when_required():
+    assert params.parse_bbox(None) == []
+    for raw in (None, ""):
+        with pytest.raises(InvalidParameter, match="bbox is missing"):
+            params.parse_bbox(raw, required=True)

@@ -25,7 +25,8 @@ def _limit(text: str | None) -> int:
 @blueprint.get("/map/features/<layer_id>.geojson")
 def features_in_box(layer_id: str):
     """Return the features of a layer inside bbox (public label fields, row-limited)."""
-    bbox = features.parse_bbox(request.args.get("bbox"))
+    # One envelope: the map clamps its view to -180..180 and never sends a crossing box.
+    [bbox] = params.parse_bbox(request.args.get("bbox"), crossing=False, required=True)
     limit = _limit(request.args.get("limit"))
     with database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, layer_id)
