@@ -22,9 +22,22 @@ BIGINT_MAX = 2**63 - 1  # PostgreSQL's bigint: no parsed number overflows a colu
 INT_MAX_CHARS = 32  # longer text is refused before int() reads it
 _INTEGER = re.compile(r"-?[0-9]+")  # ASCII only: str.isdigit() and int() accept '٣', '²'
 
+# A layer id names URLs, tables (layers."<id>__v<N>") and files. This is the one copy Python
+# reads (routes, the admin's OpenAPI, the HTML forms' pattern=); the manifest's JSON schema and
+# migration 001's CHECK cannot import it, and a test holds them to the same text.
+LAYER_ID_PATTERN = "[a-z][a-z0-9-]{1,47}"  # whole-value match, as an HTML pattern= attribute
+LAYER_ID_REGEX = f"^{LAYER_ID_PATTERN}$"  # anchored, as JSON Schema, OpenAPI and SQL want it
+LAYER_ID_MAX = 48  # characters; what a message shows of an id that is not one
+_LAYER_ID = re.compile(LAYER_ID_PATTERN)
+
 ITEMS_PARAMS = {"f", "bbox", "bbox-crs", "crs", "limit", "offset", "properties", "sortby",
                 "filter", "filter-lang", "filter-crs", "datetime"}
 ITEM_PARAMS = {"f", "properties", "crs"}
+
+
+def is_layer_id(text) -> bool:
+    """Tell whether `text` has the shape of a layer id (no database is asked)."""
+    return isinstance(text, str) and _LAYER_ID.fullmatch(text) is not None
 
 
 def check_no_nul(path: str, args) -> None:

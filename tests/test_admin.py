@@ -10,7 +10,7 @@ from urllib.parse import unquote_plus
 import psycopg2
 import pytest
 
-from mapserver import create_app
+from mapserver import create_app, params
 from mapserver.auth import sessions, users
 from mapserver.settings import Settings
 from mapserver.tiles.grid import lonlat_to_tile
@@ -473,3 +473,32 @@ def test_path_numbers_route_only_in_ascii_digits_within_a_bigint(admin_app, acco
     moved = client.post(f"/admin/api/requests/{segment}", headers=auth,
                         json={"status": "declined"})
     assert moved.status_code == 404
+
+
+@pytest.mark.parametrize("layer_id", ["Street Trees", "x", "a" * 49, 5, ["parks"]])
+def test_a_request_answered_by_a_layer_needs_a_layer_id(admin_app, accounts, database_url,
+                                                        layer_id):
+    # The inbox form's pattern= was the only check; a number in JSON reached SQL (a 500).
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO mapserver.dataset_requests (what, lang) VALUES"
+                    " ('Street trees', 'en') RETURNING id")
+        (request_id,) = cur.fetchone()
+    client = admin_app.test_client()
+    moved = client.post(f"/admin/api/requests/{request_id}", headers=bearer(accounts, "planner"),
+                        json={"status": "accepted", "layer_id": layer_id})
+    assert moved.status_code == 400 and "is not a layer id" in moved.json["description"]
+
+
+def test_the_forms_and_the_openapi_document_use_the_layer_id_pattern(admin_app, accounts,
+                                                                     database_url):
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO mapserver.dataset_requests (what, lang) VALUES ('Benches', 'en')")
+    client = admin_app.test_client()
+    login(client, "t-planner")
+    pattern = f'pattern="{params.LAYER_ID_PATTERN}"'
+    assert pattern in client.get("/admin/").text
+    assert pattern in client.get("/admin/requests").text
+    document = client.get("/admin/api/openapi.json").json
+    layer_ids = [p for path in document["paths"].values() for op in path.values()
+                 for p in op.get("parameters", []) if p["name"] == "layer_id"]
+    assert layer_ids and all(p["schema"]["pattern"] == params.LAYER_ID_REGEX for p in layer_ids)

@@ -6,11 +6,15 @@ InvalidParameter (a 400 with a message and a fix).
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from mapserver import params
 from mapserver.errors import InvalidParameter
 from mapserver.tiles.grid import parse_tile
+from tests.conftest import ROOT
 
 # Text that str.isdigit() or int() accepts but is not written in the digits 0-9:
 # '²' made int() raise (a 500 where isdigit() had let it through); '٣' and '３' int()
@@ -180,3 +184,42 @@ def test_a_missing_box_is_none_or_an_error_when_required():
     for raw in (None, ""):
         with pytest.raises(InvalidParameter, match="bbox is missing"):
             params.parse_bbox(raw, required=True)
+
+
+# Layer ids -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["parcels", "public-buildings", "a1", "z" * params.LAYER_ID_MAX,
+                                  "t-closures", "a-"])
+def test_layer_ids(text):
+    assert params.is_layer_id(text)
+
+
+@pytest.mark.parametrize("text", ["", "a", "1abc", "-abc", "Parcels", "bus_shelters", "a b",
+                                  "a" * (params.LAYER_ID_MAX + 1), "parcels\n", "parcels,streets",
+                                  "ünterwegs", "a²", None, 5, ["parcels"]])
+def test_not_layer_ids(text):
+    assert not params.is_layer_id(text)
+
+
+def test_the_manifest_schema_holds_the_layer_id_pattern():
+    schema = json.loads((ROOT / "mapserver" / "layers" / "manifest.schema.json").read_text())
+    assert schema["properties"]["id"]["pattern"] == params.LAYER_ID_REGEX
+
+
+def test_the_registry_migration_checks_the_layer_id_pattern():
+    text = (ROOT / "mapserver" / "sql" / "migrations" / "001_registry.sql").read_text()
+    checks = re.findall(r"\bid\s+text PRIMARY KEY CHECK \(id ~ '([^']*)'\)", text)
+    assert checks == [params.LAYER_ID_REGEX]
+
+
+def test_no_other_copy_of_the_layer_id_pattern_is_left():
+    """Python, templates and scripts read the constant; only the schema and the SQL hold text."""
+    allowed = {ROOT / "mapserver" / "params.py",
+               ROOT / "mapserver" / "layers" / "manifest.schema.json",
+               ROOT / "mapserver" / "sql" / "migrations" / "001_registry.sql"}
+    found = {path for path in (ROOT / "mapserver").rglob("*")
+             if path.is_file() and path.suffix in (".py", ".html", ".json", ".sql", ".js")
+             and "a-z0-9-]{1,47}" in path.read_text("utf-8")}
+    found |= {path for path in (ROOT / "static" / "js").glob("*.js")
+              if "a-z0-9-]{1,47}" in path.read_text("utf-8")}
+    assert found == allowed

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from psycopg2.extras import RealDictCursor
 
 from mapserver.errors import NotFound
+from mapserver.params import LAYER_ID_MAX, is_layer_id
 
 COLUMNS = ("id, version, table_name, manifest, geometry_type, feature_count, bbox, "
            "source_checksum, loaded_at, load_report, published")
@@ -113,9 +114,9 @@ def _instant(text) -> datetime | None:
 
 def public_layer(conn, layer_id: str) -> LayerRecord:
     """Return a layer anybody may see, or raise NotFound (unknown, draft and expired alike)."""
-    record = get(conn, layer_id) if isinstance(layer_id, str) and len(layer_id) <= 48 else None
+    record = get(conn, layer_id) if is_layer_id(layer_id) else None
     if record is None or not is_public(record):
-        shown = str(layer_id)[:48]
+        shown = str(layer_id)[:LAYER_ID_MAX]
         raise NotFound(f"no published layer '{shown}'",
                        fix="see /layers (or /ogc/collections) for the published layers")
     return record
