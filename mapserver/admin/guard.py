@@ -14,6 +14,7 @@ from flask import g, redirect, request, url_for
 from mapserver.auth import role_at_least, sessions
 from mapserver.errors import Forbidden, Unauthorised
 from mapserver.web import database, published
+from mapserver.web.negotiate import wants_html
 
 SESSION_COOKIE = "mapserver_session"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -45,8 +46,8 @@ def viewer_sees_staff_fields() -> bool:
     return g.user is not None and role_at_least(g.user.role, "staff")
 
 
-def _wants_html() -> bool:
-    return not request.path.startswith("/admin/api/")
+# What each admin blueprint answers in: the pages are HTML, the API is JSON.
+FORMATS = {"admin_pages": ("html",), "admin_api": ("json",)}
 
 
 def requires(role: str):
@@ -58,7 +59,7 @@ def requires(role: str):
         @functools.wraps(view)
         def guarded(*args, **kwargs):
             if g.user is None:
-                if _wants_html() and request.method == "GET":
+                if wants_html(FORMATS[request.blueprint]) and request.method == "GET":
                     return redirect(url_for("admin_pages.login", next=request.path))
                 raise Unauthorised("log in first", fix="send a session cookie or a Bearer token")
             if not role_at_least(g.user.role, role):

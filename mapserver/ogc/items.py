@@ -22,9 +22,9 @@ from mapserver.ogc.respond import (
     link,
     request_url_with,
     url,
-    wants_html,
 )
 from mapserver.web import database
+from mapserver.web.negotiate import wants_html
 
 
 def _filters(record, args, staff: bool,
