@@ -23,7 +23,7 @@ from flask import (
 from mapserver import audit, params
 from mapserver.admin import guard, publishing
 from mapserver.admin.uploads import ACCEPTED, ingest_upload
-from mapserver.auth import sessions, users
+from mapserver.auth import identify, sessions, users
 from mapserver.errors import Forbidden, InvalidParameter, MapServerError, NotFound
 from mapserver.layers import edits, registry
 from mapserver.layers.manifest import categories
@@ -84,7 +84,7 @@ def login():
             target = request.args.get("next", "")
             target = target if target.startswith("/admin") else url_for(".dashboard")
             response = redirect(target, code=303)
-            response.set_cookie(guard.SESSION_COOKIE, token, httponly=True, samesite="Lax",
+            response.set_cookie(identify.SESSION_COOKIE, token, httponly=True, samesite="Lax",
                                 secure=_cookie_secure(), path="/")
             return response
     csrf = secrets.token_urlsafe(24)
@@ -100,10 +100,10 @@ def login():
 def logout():
     """End the session."""
     with database().connection() as conn:
-        sessions.close_session(conn, request.cookies.get(guard.SESSION_COOKIE, ""))
+        sessions.close_session(conn, request.cookies.get(identify.SESSION_COOKIE, ""))
         audit.record(conn, g.user.username, "logout", g.user.username)
     response = redirect(url_for(".login"), code=303)
-    response.delete_cookie(guard.SESSION_COOKIE, path="/")
+    response.delete_cookie(identify.SESSION_COOKIE, path="/")
     return response
 
 

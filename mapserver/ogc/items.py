@@ -9,7 +9,7 @@ import psycopg2
 from flask import Response, request
 
 from mapserver import params
-from mapserver.admin.guard import viewer_sees_staff_fields
+from mapserver.auth.identify import caller_of
 from mapserver.errors import InvalidParameter, NotFound
 from mapserver.layers import registry
 from mapserver.ogc import blueprint, cql, crs, query
@@ -80,7 +80,7 @@ def items(collection_id: str):
     html = wants_html(("json", "geojson", "html"))
     limit = params.parse_limit(args.get("limit"))
     offset = params.parse_offset(args.get("offset"))
-    staff = viewer_sees_staff_fields()
+    staff = caller_of(request, database()).at_least("staff")
     with database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, collection_id)
         offered = crs.offered(conn, record)
@@ -120,7 +120,7 @@ def item(collection_id: str, feature_id: str):
     args = request.args
     params.check_known(args, params.ITEM_PARAMS)
     html = wants_html(("json", "geojson", "html"))
-    staff = viewer_sees_staff_fields()
+    staff = caller_of(request, database()).at_least("staff")
     with database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, collection_id)
         visible = list(query.visible_types(record, staff))
