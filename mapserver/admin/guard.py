@@ -38,7 +38,8 @@ def requires(role: str):
         @functools.wraps(view)
         def guarded(*args, **kwargs):
             if g.user is None:
-                if wants_html(FORMATS[request.blueprint]) and request.method == "GET":
+                page = wants_html(FORMATS.get(request.blueprint, ("json",)))
+                if page and request.method == "GET":
                     return redirect(url_for("admin_pages.login", next=request.path))
                 raise Unauthorised("log in first", fix="send a session cookie or a Bearer token")
             if not role_at_least(g.user.role, role):
