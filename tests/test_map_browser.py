@@ -87,7 +87,7 @@ def test_features_and_swatches_are_drawn_with_the_style_the_server_resolved(page
     })()""")
     assert drawn == [style["color"], str(style["weight"]), style["fillColor"],
                      str(style["fillOpacity"])]
-    swatch = page.locator(".ms-swatch.point").first
+    swatch = page.locator("#layer-toggle-public-buildings + .ms-swatch")
     colours = page.evaluate("""(given) => given.map(c => {
       const s = document.createElement('span'); document.body.appendChild(s);
       s.style.color = c; const computed = getComputedStyle(s).color; s.remove(); return computed;
