@@ -13,7 +13,7 @@ def create_app(settings=None, **overrides):
     from mapserver.layers.registry_watch import RegistryWatch
     from mapserver.settings import Settings
     from mapserver.tileserver.fastpath import TileFastPath
-    from mapserver.web import errors, health, security
+    from mapserver.web import converters, errors, health, security
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
@@ -21,6 +21,7 @@ def create_app(settings=None, **overrides):
     app.json.sort_keys = False  # keep the order a document is built in (OGC, TileJSON)
     app.config.update(overrides)
     app.extensions["mapserver.settings"] = settings
+    converters.init_app(app)  # before any route is added
     app.extensions["mapserver.db"] = Database(
         settings.resolved_database_url(), pool_size=settings.pool_size,
         statement_timeout_ms=settings.statement_timeout_ms)

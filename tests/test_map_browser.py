@@ -77,6 +77,29 @@ def test_toggling_a_module_shows_and_hides_its_features(page):
     assert points.count() == 94
 
 
+def test_features_and_swatches_are_drawn_with_the_style_the_server_resolved(page):
+    # The style defaults left the scripts for mapserver/layers/style.py: what the SVG
+    # paths and the legend swatch show must be the blob's values, unchanged by the JS.
+    open_map(page)
+    page.locator("path.ms-layer-public-buildings").first.wait_for()
+    style = page.evaluate("CityMap.config.layers.filter(l => l.id === 'public-buildings')[0]"
+                          ".style")
+    assert set(style) == {"color", "weight", "fill", "fillColor", "fillOpacity", "radius"}
+    drawn = page.evaluate("""(() => {
+      const p = document.querySelector('path.ms-layer-public-buildings');
+      return ['stroke', 'stroke-width', 'fill', 'fill-opacity'].map(a => p.getAttribute(a));
+    })()""")
+    assert drawn == [style["color"], str(style["weight"]), style["fillColor"],
+                     str(style["fillOpacity"])]
+    swatch = page.locator("#layer-toggle-public-buildings + .ms-swatch")
+    colours = page.evaluate("""(given) => given.map(c => {
+      const s = document.createElement('span'); document.body.appendChild(s);
+      s.style.color = c; const computed = getComputedStyle(s).color; s.remove(); return computed;
+    })""", [style["color"], style["fillColor"]])
+    assert swatch.evaluate("n => getComputedStyle(n).borderTopColor") == colours[0]
+    assert swatch.evaluate("n => getComputedStyle(n).backgroundColor") == colours[1]
+
+
 def test_search_127_123_zooms_to_the_parcel_and_its_popup_shows_the_address(page):
     open_map(page)
     field = page.get_by_role("combobox", name="Search a parcel id")

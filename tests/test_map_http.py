@@ -109,6 +109,27 @@ def test_unknown_layer_and_feature_are_404(client):
     assert client.get("/map/features/parcels/abc.json").status_code == 404
 
 
+@pytest.mark.parametrize("digits", ["²", "①", "٣", "３"])
+def test_numbers_not_in_ascii_digits_are_client_errors(client, digits, fresh_rate):
+    # '²'.isdigit() is True and int('²') raises: limit=², /map/features/parcels/².json and
+    # /buildings/² used to answer 500. '٣' (Arabic-Indic three) was read as 3.
+    limit = client.get(f"/map/features/parcels.geojson?bbox=0,0,1,1&limit={digits}")
+    assert limit.status_code == 400
+    assert "limit" in limit.get_json()["description"]
+    assert "0-9" in limit.get_json()["description"]
+    assert client.get(f"/map/features/parcels/{digits}.json").status_code == 404
+    assert client.get(f"/buildings/{digits}").status_code == 404
+    score = client.post("/api/feedback/score", json={"score": digits})
+    assert score.status_code == 400
+
+
+def test_map_features_refuse_a_box_crossing_the_antimeridian(client):
+    response = client.get("/map/features/parcels.geojson?bbox=177,40,-177,45")
+    assert response.status_code == 400
+    description = response.get_json()["description"]
+    assert "antimeridian" in description and "Fix:" in description
+
+
 def test_search_finds_parcel_127_123_with_its_address(client):
     body = client.get("/api/search?q=127-123").get_json()
     first = body["results"][0]

@@ -1,4 +1,4 @@
-"""Who is asking: a session cookie (with CSRF token) or an API token; role checks.
+"""The admin routes' guard: role checks and CSRF, on top of who is asking (auth/identify).
 
 Every admin route declares the role it needs with `requires`; a test walks the
 app's URL map to prove none was forgotten.
@@ -11,42 +11,22 @@ import hmac
 
 from flask import g, redirect, request, url_for
 
-from mapserver.auth import role_at_least, sessions
+from mapserver.auth import identify, role_at_least
 from mapserver.errors import Forbidden, Unauthorised
 from mapserver.web import database, published
+from mapserver.web.negotiate import wants_html
 
-SESSION_COOKIE = "mapserver_session"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def load_user() -> None:
-    """Find the user of this request, once, before any admin view runs."""
-    g.user, g.csrf, g.via_token = None, None, False
-    header = request.headers.get("Authorization", "")
-    with database().connection() as conn:
-        if header.startswith("Bearer "):
-            g.user = sessions.token_user(conn, header[len("Bearer "):].strip())
-            g.via_token = g.user is not None
-        elif request.cookies.get(SESSION_COOKIE):
-            found = sessions.session_user(conn, request.cookies[SESSION_COOKIE])
-            if found:
-                g.user, g.csrf = found
+    """Find the user of this request, once, before any admin view runs (views read g)."""
+    caller = identify.caller_of(request, database())
+    g.user, g.csrf, g.via_token = caller.user, caller.csrf, caller.via_token
 
 
-def viewer_sees_staff_fields() -> bool:
-    """Tell whether this request comes from city staff (who may read staff-only fields).
-
-    Costs a query only when the request carries a token or a session cookie.
-    """
-    if not (request.headers.get("Authorization") or request.cookies.get(SESSION_COOKIE)):
-        return False
-    if "user" not in g:
-        load_user()
-    return g.user is not None and role_at_least(g.user.role, "staff")
-
-
-def _wants_html() -> bool:
-    return not request.path.startswith("/admin/api/")
+# What each admin blueprint answers in: the pages are HTML, the API is JSON.
+FORMATS = {"admin_pages": ("html",), "admin_api": ("json",)}
 
 
 def requires(role: str):
@@ -58,7 +38,8 @@ def requires(role: str):
         @functools.wraps(view)
         def guarded(*args, **kwargs):
             if g.user is None:
-                if _wants_html() and request.method == "GET":
+                page = wants_html(FORMATS.get(request.blueprint, ("json",)))
+                if page and request.method == "GET":
                     return redirect(url_for("admin_pages.login", next=request.path))
                 raise Unauthorised("log in first", fix="send a session cookie or a Bearer token")
             if not role_at_least(g.user.role, role):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import jsonify
 
 from mapserver.admin.api import blueprint
+from mapserver.params import LAYER_ID_REGEX
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 LAYER_ID = {"name": "layer_id", "in": "path", "required": True,
-            "schema": {"type": "string", "pattern": "^[a-z][a-z0-9-]{1,47}$"}}
+            "schema": {"type": "string", "pattern": LAYER_ID_REGEX}}
 REQUEST_ID = {"name": "request_id", "in": "path", "required": True,
               "schema": {"type": "integer"}}
 FID = {"name": "fid", "in": "path", "required": True, "schema": {"type": "integer"}}

@@ -8,7 +8,6 @@ the server.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
@@ -18,6 +17,7 @@ import jsonschema
 import yaml
 
 from mapserver.errors import InvalidData, InvalidParameter, NotFound
+from mapserver.params import is_layer_id
 
 PG_TYPES = {
     "text": "text",
@@ -42,7 +42,7 @@ def _validator() -> jsonschema.protocols.Validator:
 
 def check_layer_id(layer_id: str) -> str:
     """Return `layer_id` if it fits the schema's id pattern, else raise InvalidParameter."""
-    if not re.fullmatch(_schema()["properties"]["id"]["pattern"], layer_id):
+    if not is_layer_id(layer_id):
         raise InvalidParameter(f"'{layer_id[:60]}' is not a layer id",
                                fix="use 2 to 48 lower-case letters, digits and hyphens, "
                                "starting with a letter (e.g. road-closures)")

@@ -15,6 +15,7 @@ from psycopg2.extras import RealDictCursor
 
 from mapserver.errors import NotFound
 from mapserver.layers.manifest import Manifest
+from mapserver.params import LAYER_ID_MAX, is_layer_id
 
 CITY_BOUNDARY = "city-boundary"  # the layer whose extent is the city's (home view, checks)
 COLUMNS = ("id, version, table_name, manifest, geometry_type, feature_count, bbox, "
@@ -132,9 +133,9 @@ def city_extent(conn) -> tuple | None:
 
 def public_layer(conn, layer_id: str) -> LayerRecord:
     """Return a layer anybody may see, or raise NotFound (unknown, draft and expired alike)."""
-    record = get(conn, layer_id) if isinstance(layer_id, str) and len(layer_id) <= 48 else None
+    record = get(conn, layer_id) if is_layer_id(layer_id) else None
     if record is None or not is_public(record):
-        shown = str(layer_id)[:48]
+        shown = str(layer_id)[:LAYER_ID_MAX]
         raise NotFound(f"no published layer '{shown}'",
                        fix="see /layers (or /ogc/collections) for the published layers")
     return record

@@ -6,9 +6,10 @@ from flask import request
 
 from mapserver.layers import registry
 from mapserver.ogc import blueprint, counts, crs, describe
-from mapserver.ogc.respond import JSON, SCHEMA, html_response, json_response, self_links, wants_html
+from mapserver.ogc.respond import JSON, SCHEMA, html_response, json_response, self_links
 from mapserver.params import check_known
 from mapserver.web import database
+from mapserver.web.negotiate import wants_html
 
 BASIC = {"f"}
 

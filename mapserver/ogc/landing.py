@@ -15,10 +15,10 @@ from mapserver.ogc.respond import (
     link,
     self_links,
     url,
-    wants_html,
 )
 from mapserver.params import check_known
 from mapserver.web import database
+from mapserver.web.negotiate import wants_html
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",

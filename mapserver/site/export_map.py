@@ -17,6 +17,7 @@ from psycopg2 import sql
 
 from mapserver.errors import SetupError
 from mapserver.layers import registry
+from mapserver.layers.style import resolve as resolve_style
 
 LEAFLET = Path(__file__).resolve().parents[2] / "static" / "node_modules" / "leaflet" / "dist"
 REMOTE_ASSET = re.compile(
@@ -47,12 +48,8 @@ def _public_geojson(conn, record: registry.LayerRecord) -> dict:
 
 
 def _style(record: registry.LayerRecord) -> dict:
-    s = record.manifest.get("style", {})
-    polygon = record.manifest["geometry"] == "polygon"
-    return {"color": s.get("color", "#333333"), "weight": s.get("weight", 2),
-            "fillColor": s.get("fill", s.get("color", "#666666")),
-            "fillOpacity": s.get("fill_opacity", 0.3 if polygon else 0.9),
-            "radius": s.get("radius", 5)}
+    """Return the layer's Leaflet path options, as the residents' map draws it."""
+    return resolve_style(record.manifest["geometry"], record.manifest.get("style"))
 
 
 def _legend(records, lang: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from mapserver.errors import InvalidParameter, MapServerError
+from mapserver.params import parse_int
 
 MAX_COMMENT = 2000
 MAX_WHAT = 300
@@ -41,15 +42,10 @@ def _text(value, key_too_long: str, limit: int) -> str | None:
 
 def parse_score(form: dict) -> tuple[int, str | None]:
     """Return (score, comment) from a submitted form, or raise InvalidParameter."""
-    raw = form.get("score")
-    if isinstance(raw, bool) or raw is None or raw == "":
-        raise InvalidParameter("nps_score_range")
     try:
-        score = int(str(raw).strip())
-    except ValueError:
-        raise InvalidParameter("nps_score_range") from None
-    if not 0 <= score <= 10:
-        raise InvalidParameter("nps_score_range")
+        score = parse_int(form.get("score"), "score", maximum=10)
+    except InvalidParameter:
+        raise InvalidParameter("nps_score_range") from None  # a catalogue key, translated
     return score, _text(form.get("comment"), "comment_too_long", MAX_COMMENT)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, send_from_directory
 
-from mapserver.layers import registry
+from mapserver.layers import registry, style
 from mapserver.web import database, i18n
 
 blueprint = Blueprint("mapsite", __name__, template_folder="../templates")
@@ -60,7 +60,7 @@ def layer_config(record: registry.LayerRecord, lang: str) -> dict:
         "description": i18n.localized(m["description"], lang),
         "category": m["category"],
         "geometry": m["geometry"],
-        "style": m.get("style", {}),
+        "style": style.resolve(m["geometry"], m.get("style")),  # drawn as it is
         "default_on": bool(m.get("default_on", False)),
         "minzoom": record.spec.minzoom,
         "maxzoom": record.spec.maxzoom,
