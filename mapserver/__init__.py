@@ -13,7 +13,7 @@ def create_app(settings=None, **overrides):
     from mapserver.layers.registry_watch import RegistryWatch
     from mapserver.settings import Settings
     from mapserver.tileserver.fastpath import TileFastPath
-    from mapserver.web import converters, errors, health, security
+    from mapserver.web import converters, errors, health, links, security
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
@@ -28,6 +28,7 @@ def create_app(settings=None, **overrides):
     app.extensions["mapserver.registry"] = RegistryWatch(settings.resolved_database_url())
     errors.init_app(app)
     security.init_app(app)
+    links.init_app(app)
     app.register_blueprint(health.blueprint)
     for part in (admin, ogc, tileserver, site, kpi):  # each registers its own routes
         part.init_app(app)

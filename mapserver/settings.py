@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mapserver.errors import SetupError
 
@@ -51,6 +52,18 @@ def _whole(minimum: int) -> Callable[[str, str], int]:
         return value
 
     return read
+
+
+def _public_url(name: str, raw: str | None) -> str | None:
+    """An origin and optional path prefix, e.g. https://maps.city.example (no query)."""
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or (
+            parts.fragment):
+        raise SetupError(f"{name}={raw!r} is not the public address of the site",
+                         fix=f"set {name} to e.g. https://maps.city.example")
+    return raw.rstrip("/")
 
 
 def _epsg_codes(name: str, raw: str) -> tuple[int, ...]:
@@ -117,6 +130,10 @@ SETTINGS_DOC = {
     "MAPSERVER_TRUSTED_PROXIES": Setting(
         "0", "proxies in front (e.g. 1 for nginx doing TLS) whose "
         "X-Forwarded-For/-Proto/-Host/-Port are believed", "trusted_proxies", _whole(0)),
+    "MAPSERVER_PUBLIC_URL": Setting(
+        None, "the site's public address (e.g. https://maps.city.example): every absolute "
+        "link and the Origin check of staff changes use it, never the request's Host header; "
+        "unset (development only): links follow the Host header", "public_url", _public_url),
     "MAPSERVER_OGC_CRS": Setting(
         "EPSG:2249,EPSG:26986", "the city's CRSs that OGC API items can be asked in, besides "
         "CRS84, EPSG:4326, EPSG:3857 and each layer's source CRS (comma-separated; default: "
@@ -142,6 +159,7 @@ class Settings:
     basemap_url: str | None
     basemap_attribution: str
     trusted_proxies: int
+    public_url: str | None
     ogc_crs: tuple[int, ...]
 
     @property

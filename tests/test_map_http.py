@@ -265,10 +265,26 @@ def test_feedback_form_post_without_javascript(client, fresh_rate):
 
 
 def test_feedback_is_rate_limited_per_client(client, fresh_rate):
-    statuses = [client.post("/api/feedback/score", json={"score": 8}).status_code
-                for _ in range(7)]
+    statuses = [client.post("/api/feedback/score", json={"score": 8, "comment": f"visit {i}"})
+                .status_code for i in range(7)]
     assert statuses[:5] == [201] * 5
     assert statuses[5:] == [429, 429]
     body = client.post("/api/feedback/score", json={"score": 8},
                        headers={"Accept-Language": "ro"}).get_json()
     assert "zece minute" in body["description"]
+
+
+def test_a_double_submitted_form_is_stored_once(client, fresh_rate, database_url):
+    # Used to store two answers: a double click or a reload sent the form twice.
+    comment = "double click 4711"
+    first = client.post("/api/feedback/score", json={"score": 9, "comment": comment})
+    again = client.post("/api/feedback/score", json={"score": 9, "comment": comment})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["status"] == "already-stored"
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM mapserver.feedback_scores WHERE comment = %s",
+                    (comment,))
+        assert cur.fetchone()[0] == 1
+        cur.execute("SELECT count(*) FROM mapserver.recent_submissions WHERE fingerprint "
+                    "LIKE %s", (f"%{comment}%",))
+        assert cur.fetchone()[0] == 0  # a fingerprint, not the text

@@ -13,6 +13,7 @@ from mapserver.layers import registry
 from mapserver.ogc.describe import DOWNLOADS, english
 from mapserver.params import check_known
 from mapserver.web import database
+from mapserver.web.links import site_root
 
 blueprint = Blueprint("catalog", __name__, template_folder="templates")
 
@@ -32,7 +33,7 @@ def _refuse_nul():
 
 
 def _base() -> str:
-    return request.url_root.rstrip("/")
+    return site_root()
 
 
 def _graph(layers):

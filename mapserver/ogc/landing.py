@@ -18,6 +18,7 @@ from mapserver.ogc.respond import (
 )
 from mapserver.params import check_known
 from mapserver.web import database
+from mapserver.web.links import absolute
 from mapserver.web.negotiate import wants_html
 
 CONFORMANCE = [
@@ -55,9 +56,9 @@ def landing():
             link(url("/api", f="html"), "service-doc", HTML, "the API documentation"),
             link(url("/conformance"), "conformance", JSON, "conformance classes"),
             link(url("/collections"), "data", JSON, "the collections"),
-            link(request.url_root.rstrip("/") + "/catalog.jsonld",
+            link(absolute("/catalog.jsonld"),
                  "describedby", "application/ld+json", "DCAT-AP catalogue"),
-            link(request.url_root.rstrip("/") + "/catalog", "describedby", HTML,
+            link(absolute("/catalog"), "describedby", HTML,
                  "the catalogue for people"),
         ],
     }

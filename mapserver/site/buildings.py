@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, url_for
 from psycopg2 import sql
 
 from mapserver.errors import NotFound
@@ -11,6 +11,7 @@ from mapserver.layers import registry
 from mapserver.layers.manifest import Field
 from mapserver.site import features
 from mapserver.web import database, i18n
+from mapserver.web.links import absolute, site_root
 
 blueprint = Blueprint("buildings", __name__, template_folder="../templates")
 
@@ -43,7 +44,7 @@ def building(fid: str):
     with database().connection() as conn:
         record = registry.public_layer(conn, LAYER)
         feature = features.one_feature(conn, record, number)
-    url = url_for("buildings.building", fid=number, _external=True)
+    url = absolute(url_for("buildings.building", fid=number))
     props = feature["properties"]
     lon, lat = feature["geometry"]["coordinates"][:2]
     return render_template(
@@ -62,7 +63,7 @@ def qr_sheet():
         with conn.cursor() as cur:
             cur.execute(query)
             rows = cur.fetchall()
-    root = request.url_root.rstrip("/")
+    root = site_root()
     cards = []
     for fid, name, address in rows:
         url = f"{root}{url_for('buildings.building', fid=fid)}"

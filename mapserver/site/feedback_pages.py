@@ -45,11 +45,14 @@ def _submit(kind: str):
             score, comment = store.parse_score(form)
         else:
             what, why, contact = store.parse_request(form)
+        client = request.remote_addr or "unknown"
+        content = (score, comment) if kind == "score" else (what, why, contact)
         with database().connection() as conn:
-            store.check_rate(conn, request.remote_addr or "unknown")
-            if kind == "score":
+            store.check_rate(conn, client)
+            fresh = store.first_time(conn, client, kind, *content)  # not a double click
+            if fresh and kind == "score":
                 store.store_score(conn, score, comment, lang)
-            else:
+            elif fresh:
                 store.store_request(conn, what, why, contact, lang)
     except (InvalidParameter, store.TooManyRequests) as exc:
         error = _translated(exc)
@@ -60,6 +63,8 @@ def _submit(kind: str):
     message = i18n.translate("feedback_thanks" if kind == "score" else "request_thanks")
     if html:
         return _page(done={kind: message})
+    if not fresh:
+        return jsonify({"status": "already-stored", "message": message}), 200
     return jsonify({"status": "stored", "message": message}), 201
 
 
