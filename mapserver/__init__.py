@@ -13,12 +13,12 @@ def create_app(settings=None, **overrides):
     from mapserver.layers.registry_watch import RegistryWatch
     from mapserver.settings import Settings
     from mapserver.tileserver.fastpath import TileFastPath
-    from mapserver.web import converters, errors, health, links, security
+    from mapserver.web import converters, errors, health, inputs, links, security
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024)
-    app.json.sort_keys = False  # keep the order a document is built in (OGC, TileJSON)
+    app.json = inputs.BoundedJSONProvider(app)
     app.config.update(overrides)
     app.extensions["mapserver.settings"] = settings
     converters.init_app(app)  # before any route is added
@@ -28,6 +28,7 @@ def create_app(settings=None, **overrides):
     app.extensions["mapserver.registry"] = RegistryWatch(settings.resolved_database_url())
     errors.init_app(app)
     security.init_app(app)
+    inputs.init_app(app)
     links.init_app(app)
     app.register_blueprint(health.blueprint)
     for part in (admin, ogc, tileserver, site, kpi):  # each registers its own routes
