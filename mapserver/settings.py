@@ -14,7 +14,12 @@ from mapserver.errors import SetupError
 
 # name -> (default, one-line meaning); the single source for docs and parsing.
 SETTINGS_DOC = {
-    "DATABASE_URL": (None, "PostGIS to use; unset: the project's own cluster in var/pg"),
+    "DATABASE_URL": (None, "PostGIS to use, as a superuser or the owner role (the migrations "
+                     "run on it); unset: the project's own cluster in var/pg"),
+    "DATABASE_APP_URL": (None, "the application role's login (admin and CLI writes); needed "
+                         "with DATABASE_URL"),
+    "DATABASE_PUBLIC_URL": (None, "the public read role's login (public endpoints); needed "
+                            "with DATABASE_URL"),
     "MAPSERVER_HOME": (".", "project folder holding layers/, data/ and var/"),
     "MAPSERVER_LAYERS_DIR": ("layers", "folder of layer manifests, relative to the home"),
     "MAPSERVER_STATEMENT_TIMEOUT_MS": ("10000", "longest a web request's query may run"),
@@ -73,6 +78,8 @@ class Settings:
     home: Path
     layers_dir: Path
     database_url: str | None
+    database_app_url: str | None = None
+    database_public_url: str | None = None
     statement_timeout_ms: int = 10000
     pool_size: int = 8
     keep_versions: int = 5
@@ -100,6 +107,8 @@ class Settings:
             home=home,
             layers_dir=layers_dir,
             database_url=environ.get("DATABASE_URL") or None,
+            database_app_url=environ.get("DATABASE_APP_URL") or None,
+            database_public_url=environ.get("DATABASE_PUBLIC_URL") or None,
             statement_timeout_ms=_int(environ, "MAPSERVER_STATEMENT_TIMEOUT_MS", 100),
             pool_size=_int(environ, "MAPSERVER_POOL_SIZE", 1),
             keep_versions=_int(environ, "MAPSERVER_KEEP_VERSIONS", 1),
