@@ -18,7 +18,7 @@ from mapserver.ogc.respond import (
     wants_html,
 )
 from mapserver.params import check_known
-from mapserver.web import database
+from mapserver.web import public_database
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -80,7 +80,7 @@ def conformance():
 def api():
     """Return the OpenAPI 3.0 document, one explicit path per public collection."""
     check_known(request.args, BASIC)
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         layers = registry.public_layers(conn)
         offered = crs.offered_by_layer(conn, layers)
     doc = openapi.document(layers, url(""), offered)

@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, render_template, request
 
 from mapserver.errors import InvalidParameter, MapServerError
 from mapserver.site import feedback as store
-from mapserver.web import database, i18n
+from mapserver.web import i18n, public_database
 
 blueprint = Blueprint("feedback", __name__, template_folder="../templates")
 MAX_BODY = 16 * 1024
@@ -47,7 +47,7 @@ def _submit(kind: str):
             score, comment = store.parse_score(form)
         else:
             what, why, contact = store.parse_request(form)
-        with database().connection() as conn:
+        with public_database().connection() as conn:
             store.check_rate(conn, request.remote_addr or "unknown")
             if kind == "score":
                 store.store_score(conn, score, comment, lang)
@@ -66,7 +66,7 @@ def _submit(kind: str):
 
 
 def _page(*, errors=None, done=None, form=None, status=200):
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         requests = store.public_requests(conn, limit=20)
     return render_template("feedback.html", errors=errors or {}, done=done or {},
                            form=form or {}, requests=requests), status
