@@ -4,14 +4,14 @@ Migration 014 makes three roles named after the database (``<db>_owner``,
 ``<db>_app``, ``<db>_public``), so that an injection in a public request reaches
 only what a resident may see anyway:
 
-* DATABASE_URL: a superuser or the owner role; only the migrations use it;
+* DATABASE_URL: a superuser or the owner role; only the migrations (CLI) use it;
 * DATABASE_APP_URL: the application role, for the admin and the CLI's writes;
 * DATABASE_PUBLIC_URL: the public read role, for the public endpoints and the
   registry listener.
 
-Without DATABASE_URL the project's own cluster (mapserver/devdb.py) supplies all
-three.  With DATABASE_URL and without the other two the server refuses to start
-rather than serve the public as the owner (README.md, "Using your own PostGIS").
+Without DATABASE_URL the project's own cluster (mapserver/devdb.py) supplies what
+is not set.  With DATABASE_URL and without the other two the server refuses to
+start rather than serve the public as the owner (README.md, "Using your own PostGIS").
 """
 
 from __future__ import annotations
@@ -28,34 +28,34 @@ LOGIN_KINDS = ("app", "public")  # the owner needs no login of its own on the ow
 
 @dataclass(frozen=True)
 class DatabaseUrls:
-    """The connection URL of each role."""
+    """The logins the server works with (the migrations use `resolved_database_url`)."""
 
-    migrations: str
     app: str
     public: str
 
 
 def urls(settings) -> DatabaseUrls:
-    """Return the role URLs from the settings, or from the project's own cluster."""
+    """Return the app and public roles' URLs from the settings, or from the own cluster.
+
+    A web server needs only these two: it can run without DATABASE_URL at all.
+    """
+    app, public = settings.database_app_url, settings.database_public_url
+    if app and public:
+        return DatabaseUrls(app, public)
     if settings.database_url:
-        missing = [name for name, value in (("DATABASE_APP_URL", settings.database_app_url),
-                                            ("DATABASE_PUBLIC_URL",
-                                             settings.database_public_url)) if not value]
-        if missing:
-            raise SetupError(
-                f"DATABASE_URL is set but {' and '.join(missing)} "
-                f"{'is' if len(missing) == 1 else 'are'} not: the server does not serve the "
-                "public with the owner's rights",
-                fix="create the login roles <database>_app and <database>_public and set "
-                "DATABASE_APP_URL and DATABASE_PUBLIC_URL to them (README.md, \"Using your "
-                "own PostGIS\")")
-        return DatabaseUrls(settings.database_url, settings.database_app_url,
-                            settings.database_public_url)
+        missing = [name for name, value in (("DATABASE_APP_URL", app),
+                                            ("DATABASE_PUBLIC_URL", public)) if not value]
+        raise SetupError(
+            f"DATABASE_URL is set but {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not: the server does not serve the "
+            "public with the owner's rights",
+            fix="create the login roles <database>_app and <database>_public and set "
+            "DATABASE_APP_URL and DATABASE_PUBLIC_URL to them (README.md, \"Using your "
+            "own PostGIS\")")
     from mapserver.devdb import Cluster
 
     cluster = Cluster(settings.var_dir / "pg")
-    return DatabaseUrls(cluster.url, settings.database_app_url or cluster.role_url("app"),
-                        settings.database_public_url or cluster.role_url("public"))
+    return DatabaseUrls(app or cluster.role_url("app"), public or cluster.role_url("public"))
 
 
 def role_name(cur, kind: str) -> str:

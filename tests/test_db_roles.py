@@ -382,6 +382,15 @@ def test_the_servers_settings_need_both_role_urls_with_database_url(database_url
     assert "DATABASE_PUBLIC_URL is not" in failure.value.description
 
 
+def test_a_web_server_needs_no_owner_login(demo_city, app_url, public_url, tmp_path):
+    # As docs/deploy/mapserver.service runs it: the two role URLs, no DATABASE_URL.
+    client = create_app(Settings.from_env({"DATABASE_APP_URL": app_url,
+                                           "DATABASE_PUBLIC_URL": public_url,
+                                           "MAPSERVER_HOME": str(tmp_path)})).test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json["status"] == "ok"
+
+
 def test_the_own_clusters_role_passwords_are_readable_by_us_only(cluster):
     secret = cluster.home / "roles.json"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
