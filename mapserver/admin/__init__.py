@@ -3,7 +3,8 @@
 
 def init_app(app) -> None:
     """Register the admin pages and the JSON API (with its OpenAPI document)."""
-    from mapserver.admin import api, openapi, pages  # noqa: F401 (openapi adds its route)
+    from mapserver.admin import api, openapi, pages, uploads  # noqa: F401 (openapi: a route)
 
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
+    uploads.sweep_stale(app.extensions["mapserver.settings"])

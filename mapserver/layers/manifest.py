@@ -8,6 +8,7 @@ the server.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -16,7 +17,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from mapserver.errors import InvalidData, NotFound
+from mapserver.errors import InvalidData, InvalidParameter, NotFound
 
 PG_TYPES = {
     "text": "text",
@@ -37,6 +38,15 @@ def _schema() -> dict:
 def _validator() -> jsonschema.protocols.Validator:
     cls = jsonschema.validators.validator_for(_schema())
     return cls(_schema(), format_checker=cls.FORMAT_CHECKER)
+
+
+def check_layer_id(layer_id: str) -> str:
+    """Return `layer_id` if it fits the schema's id pattern, else raise InvalidParameter."""
+    if not re.fullmatch(_schema()["properties"]["id"]["pattern"], layer_id):
+        raise InvalidParameter(f"'{layer_id[:60]}' is not a layer id",
+                               fix="use 2 to 48 lower-case letters, digits and hyphens, "
+                               "starting with a letter (e.g. road-closures)")
+    return layer_id
 
 
 def categories() -> list[str]:

@@ -14,6 +14,7 @@ from psycopg2.extras import RealDictCursor
 
 from mapserver.errors import NotFound
 
+CITY_BOUNDARY = "city-boundary"  # the layer whose extent is the city's (home view, checks)
 COLUMNS = ("id, version, table_name, manifest, geometry_type, feature_count, bbox, "
            "source_checksum, loaded_at, load_report, published")
 
@@ -109,6 +110,12 @@ def _instant(text) -> datetime | None:
         return None
     value = datetime.fromisoformat(str(text))
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def city_extent(conn) -> tuple | None:
+    """Return the city's lon/lat box: the extent of the loaded city-boundary layer, or None."""
+    record = get(conn, CITY_BOUNDARY)
+    return tuple(record.bbox) if record is not None and record.loaded and record.bbox else None
 
 
 def public_layer(conn, layer_id: str) -> LayerRecord:

@@ -1,7 +1,7 @@
 """OGC API - Features (Part 1, Part 2 CRSs, Part 3 filtering), downloads and the DCAT catalogue.
 
 `blueprint` serves /ogc; `catalog.blueprint` serves /catalog.  Views gather
-parameters (params.py), read through query.py, and answer via respond.py.
+parameters (mapserver.params), read through query.py, and answer via respond.py.
 """
 
 from __future__ import annotations
