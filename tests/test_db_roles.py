@@ -8,9 +8,11 @@ the public role.  Each refusal is checked after proving the thing refused exists
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import stat
+import subprocess
 import threading
 from importlib import resources
 
@@ -30,7 +32,7 @@ from mapserver.layers import edits
 from mapserver.layers import manifest as manifests
 from mapserver.migrations import migrate
 from mapserver.settings import Settings
-from tests.conftest import ROOT, _free_port
+from tests.conftest import MAPSERVER, ROOT, _free_port
 
 DENIED = psycopg2.errors.InsufficientPrivilege
 SERVER_TABLES = ["mapserver.users", "mapserver.sessions", "mapserver.api_tokens",
@@ -258,6 +260,40 @@ def test_each_version_grants_the_columns_its_own_manifest_makes_public(tmp_path,
         assert fetch(public_conn, f'SELECT name FROM layers."{layer_id}"') == [("a",)]
     finally:
         conn.close()
+
+
+def test_cli_loads_and_uploads_make_tables_of_the_application_role(tmp_path, cli_env, settings,
+                                                                  app_url, database_url):
+    # Both run in a contained child, which connects on its own (mapserver/ingest/contained.py).
+    text = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "a"},
+         "geometry": {"type": "Point", "coordinates": [-71.1, 42.37]}}]})
+    source = tmp_path / "t-roles-cli.geojson"
+    source.write_text(text)
+    result = subprocess.run([*MAPSERVER, "load", str(source), "--layer", "t-roles-cli",
+                             "--geometry", "point", "--quiet"], env=cli_env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    conn = connect(app_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM mapserver.users WHERE username = 't-roles-planner'")
+        user = users.create(conn, "t-roles-planner", "a long enough password", "planner")
+        token = sessions.issue_token(conn, user, "roles")
+        conn.commit()
+    finally:
+        conn.close()
+    upload = create_app(settings).test_client().post(
+        "/admin/api/layers/t-roles-up/upload", headers={"Authorization": f"Bearer {token}"},
+        data={"file": (io.BytesIO(text.encode()), "up.geojson")})
+    assert upload.status_code == 201, upload.json
+    with psycopg2.connect(database_url) as conn:
+        tables = [served_table(conn, "t-roles-cli"), served_table(conn, "t-roles-up")]
+        owners = dict(fetch(conn, "SELECT relname, pg_get_userbyid(relowner) FROM pg_class"
+                                  " WHERE relnamespace = 'layers'::regnamespace"
+                                  " AND relkind IN ('r', 'v')"))
+    assert {owners[t] for t in tables} == {"mapserver_app"}
+    assert set(owners.values()) == {"mapserver_app"}   # every version table and view
 
 
 def test_migration_014_is_idempotent(database_url):
