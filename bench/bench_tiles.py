@@ -39,6 +39,7 @@ from common import ROOT, database_url
 
 from mapserver.cli.serve import server_command
 from mapserver.layers import registry
+from mapserver.layers.manifest import Manifest
 from mapserver.tiles.render import render_tile
 
 TIPG_VENV = ROOT / "var" / "bench-tipg"
@@ -364,7 +365,7 @@ def run() -> list[str]:
     url = database_url()
     conn = psycopg2.connect(url)
     parcels = _parcels(conn)
-    fields = [f["name"] for f in parcels["manifest"]["fields"] if f["visibility"] == "public"]
+    fields = list(Manifest(raw=parcels["manifest"]).public_field_names)
     tiles = _random_tiles(parcels["bbox"])
     cache_dir = Path(tempfile.mkdtemp(prefix="bench-tiles-"))
     cache_dir.chmod(0o755)   # nginx's workers (user nobody) read it

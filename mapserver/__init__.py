@@ -13,7 +13,7 @@ def create_app(settings=None, **overrides):
     from mapserver.layers.registry_watch import RegistryWatch
     from mapserver.settings import Settings
     from mapserver.tileserver.fastpath import TileFastPath
-    from mapserver.web import errors, health
+    from mapserver.web import converters, errors, health, links, security
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
@@ -21,6 +21,7 @@ def create_app(settings=None, **overrides):
     app.json.sort_keys = False  # keep the order a document is built in (OGC, TileJSON)
     app.config.update(overrides)
     app.extensions["mapserver.settings"] = settings
+    converters.init_app(app)  # before any route is added
     # Two pools, two roles (mapserver/db_roles.py): the admin and staff on the application
     # role, every public endpoint on the public read role.
     urls = db_roles.urls(settings)
@@ -33,6 +34,8 @@ def create_app(settings=None, **overrides):
     # The listener only reads the registry: the public role is enough.
     app.extensions["mapserver.registry"] = RegistryWatch(urls.public)
     errors.init_app(app)
+    security.init_app(app)
+    links.init_app(app)
     app.register_blueprint(health.blueprint)
     for part in (admin, ogc, tileserver, site, kpi):  # each registers its own routes
         part.init_app(app)

@@ -70,8 +70,23 @@ def _apply(conn) -> list[str]:
                     sql.Identifier(cur.fetchone()[0])))
                 as_owner = True
             cur.execute(text)
+            if number == ROLES_MIGRATION:
+                _grant_loaded_versions(cur)
             cur.execute("INSERT INTO mapserver.schema_migrations (number, name) VALUES (%s, %s)",
                         (number, name))
             applied.append(name)
     conn.commit()
     return applied
+
+
+def _grant_loaded_versions(cur) -> None:
+    """Give the public role the public columns of versions loaded before the roles existed.
+
+    New versions get them at their swap; this applies the same function to the old ones.
+    """
+    from mapserver.ingest.swap import grant_public_read
+
+    cur.execute("SELECT table_name, manifest FROM mapserver.layer_versions"
+                " WHERE to_regclass(format('layers.%I', table_name)) IS NOT NULL")
+    for table, manifest in cur.fetchall():
+        grant_public_read(cur, table, manifest)

@@ -25,7 +25,7 @@ from werkzeug.serving import make_server
 from mapserver import create_app
 from mapserver.auth import sessions, users
 from mapserver.db import connect
-from mapserver.db_roles import role_name
+from mapserver.db_roles import enable_logins, role_name, url_as
 from mapserver.errors import SetupError
 from mapserver.ingest.pipeline import load_layer
 from mapserver.layers import edits
@@ -336,9 +336,10 @@ def scratch_database(database_url):
 
     def clean():
         with admin.cursor() as cur:
-            for name in ("gis", "nocreaterole"):
+            for name in ("gis", "nocreaterole", "upgrade_test"):
                 cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            for role in ("gis_owner", "gis_app", "gis_public", "t_dbowner"):
+            for role in ("gis_owner", "gis_app", "gis_public", "t_dbowner", "upgrade_test_owner",
+                         "upgrade_test_app", "upgrade_test_public"):
                 cur.execute(f"DROP ROLE IF EXISTS {role}")
 
     clean()
@@ -386,6 +387,46 @@ def test_the_readme_recipe_for_your_own_postgis_works_without_a_superuser(
         refused(other, "SELECT count(*) FROM mapserver.layers")
     finally:
         other.close()
+
+
+def test_an_upgrade_grants_the_versions_loaded_before_the_roles(scratch_database,
+                                                                database_url, tmp_path):
+    with scratch_database.cursor() as cur:
+        cur.execute("CREATE DATABASE upgrade_test")
+    url = re.sub(r"/[^/]+$", "/upgrade_test", database_url)
+    admin = connect(url)
+    try:
+        with admin.cursor() as cur:
+            cur.execute("CREATE EXTENSION postgis")
+        migrate(admin)
+        names = enable_logins(admin, {"app": "app-pw", "public": "public-pw"})
+        app = connect(url_as(url, names["app"], "app-pw"))
+        try:
+            load_layer(app, _tiny_layer(tmp_path, "t-old"))
+            table = served_table(app, "t-old")
+        finally:
+            app.close()
+        # Back to how a load before migration 014 left things: the superuser's table and
+        # view, no grants, 014 and later not applied.
+        with admin.cursor() as cur:
+            for relation in (f'layers."{table}"', 'layers."t-old"'):
+                cur.execute(f"REVOKE ALL ON {relation} FROM {names['public']}")
+                cur.execute(f"ALTER TABLE {relation} OWNER TO CURRENT_USER")
+            cur.execute("DELETE FROM mapserver.schema_migrations WHERE number >= 14")
+        admin.commit()
+        assert "014_db_roles.sql" in migrate(admin)
+        assert fetch(admin, "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid ="
+                            " %s::regclass", f'layers."{table}"') == [(names["app"],)]
+    finally:
+        admin.close()
+    public = connect(url_as(url, names["public"], "public-pw"))
+    public.autocommit = True
+    try:
+        assert fetch(public, f'SELECT name FROM layers."{table}"') == [("a",)]
+        assert fetch(public, 'SELECT name FROM layers."t-old"') == [("a",)]
+        refused(public, f'SELECT secret FROM layers."{table}"')
+    finally:
+        public.close()
 
 
 def test_migrating_without_the_right_to_make_roles_says_what_to_grant(scratch_database,

@@ -8,6 +8,7 @@ served stays. Every outcome is audited, refusals with their status.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import shutil
 import time
@@ -70,6 +71,15 @@ def sweep_stale(settings, older_than_s: float = 2 * contained.WALL_SECONDS) -> i
     return len(stale)
 
 
+def _sha256(path: Path) -> str:
+    """Return the file's SHA-256, so the audit log names exactly what was uploaded."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _safe_filename(raw: str | None) -> str:
     """Return the upload's name as a safe file name short enough for any file system."""
     name = Path(secure_filename(raw or ""))
@@ -90,25 +100,28 @@ def ingest_upload(conn, settings, upload, layer_id: str, actor: str, *, crs=None
     folder = settings.var_dir / "uploads" / secrets.token_hex(8)
     folder.mkdir(parents=True)
     path = folder / filename
+    digest = None
     try:
         upload.save(path)
+        digest = _sha256(path)
         result = contained.run(load_file, settings, path, layer_id, crs, encoding,
                                source_layer, geometry, expected_version, name=filename)
     except MapServerError as exc:
         conn.rollback()
-        audit.record(conn, actor, "upload-refused", layer_id, file=filename,
+        audit.record(conn, actor, "upload-refused", layer_id, file=filename, sha256=digest,
                      status=exc.status, problem=getattr(exc, "problem", exc.message))
         conn.commit()
         raise
     except Exception:
         conn.rollback()
-        audit.record(conn, actor, "upload-failed", layer_id, file=filename, status=500)
+        audit.record(conn, actor, "upload-failed", layer_id, file=filename, sha256=digest,
+                     status=500)
         conn.commit()
         raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    audit.record(conn, actor, "upload", layer_id, file=filename, version=result["version"],
-                 loaded=result["loaded"])
+    audit.record(conn, actor, "upload", layer_id, file=filename, sha256=digest,
+                 version=result["version"], loaded=result["loaded"], status=201)
     conn.commit()
     result["samples"] = _samples(conn, layer_id)
     return result

@@ -1,8 +1,9 @@
 """Which table serves a layer: version numbers, the registry pointer, the stable view,
 and the public role's right to read the public columns of each version.
 
-Light on purpose (psycopg2 only): loads, edits, descriptions and rollbacks all move
-the pointer through here, and the web workers import it without the ingest stack.
+Light on purpose (psycopg2 and the manifest model only): loads, edits, descriptions
+and rollbacks all move the pointer through here, and the web workers import it
+without the ingest stack.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from psycopg2.extras import Json
 
 from mapserver.db_roles import role_name
 from mapserver.errors import Conflict
+from mapserver.layers.manifest import Manifest
 
 VIEW_LOCK_TIMEOUT_S = 10
 STORED_TYPES = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolygon"}
@@ -23,7 +25,7 @@ STORED_TYPES = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPo
 
 def _public_columns(manifest: dict) -> sql.Composable:
     """Return the columns anybody may read: fid, the public fields, the geometries."""
-    public = [f["name"] for f in manifest["fields"] if f["visibility"] == "public"]
+    public = Manifest(raw=manifest).public_field_names
     return sql.SQL(", ").join(sql.Identifier(c) for c in ["fid", *public, "geom", "geom_3857"])
 
 

@@ -6,9 +6,10 @@ from flask import request
 
 from mapserver.layers import registry
 from mapserver.ogc import blueprint, counts, crs, describe
-from mapserver.ogc.respond import JSON, SCHEMA, html_response, json_response, self_links, wants_html
+from mapserver.ogc.respond import JSON, SCHEMA, html_response, json_response, self_links
 from mapserver.params import check_known
 from mapserver.web import public_database
+from mapserver.web.negotiate import wants_html
 
 BASIC = {"f"}
 
@@ -37,10 +38,10 @@ def collection(collection_id: str):
         offered = crs.offered(conn, record)
     doc = describe.collection(record, offered, full=True)
     doc["downloads"] = downloads
-    doc["fields"] = [{"name": f["name"], "type": f["type"],
-                      "title": describe.english(f.get("title")) or f["name"],
-                      "description": describe.english(f.get("description"))}
-                     for f in describe.public_fields(record)]
+    doc["fields"] = [{"name": f.name, "type": f.type,
+                      "title": describe.english(f.title) or f.name,
+                      "description": describe.english(f.description)}
+                     for f in record.spec.public_fields]
     if wants_html():
         return html_response("collection.html", doc=doc)
     return json_response(doc, JSON)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from mapserver import params
 from mapserver.errors import InvalidParameter
 from mapserver.layers import registry
 from mapserver.site import features
@@ -14,18 +15,18 @@ blueprint = Blueprint("map_api", __name__)
 
 
 def _limit(text: str | None) -> int:
+    """Return the row limit; above MAX_ROWS it is clamped."""
     if text is None:
         return features.MAX_ROWS
-    if not text.isdigit() or int(text) < 1:
-        raise InvalidParameter(f"limit '{text[:20]}' is not a positive whole number",
-                               fix=f"use limit=1..{features.MAX_ROWS}")
-    return min(int(text), features.MAX_ROWS)
+    return params.parse_int(text, "limit", minimum=1, maximum=features.MAX_ROWS, clamp=True,
+                            fix=f"use limit=1..{features.MAX_ROWS}")
 
 
 @blueprint.get("/map/features/<layer_id>.geojson")
 def features_in_box(layer_id: str):
     """Return the features of a layer inside bbox (public label fields, row-limited)."""
-    bbox = features.parse_bbox(request.args.get("bbox"))
+    # One envelope: the map clamps its view to -180..180 and never sends a crossing box.
+    [bbox] = params.parse_bbox(request.args.get("bbox"), crossing=False, required=True)
     limit = _limit(request.args.get("limit"))
     with public_database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, layer_id)

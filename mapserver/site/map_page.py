@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, send_from_directory
 
-from mapserver.layers import registry
+from mapserver.layers import registry, style
 from mapserver.web import i18n, public_database
 
 blueprint = Blueprint("mapsite", __name__, template_folder="../templates")
@@ -50,24 +50,25 @@ def asset_version() -> str:
 def layer_config(record: registry.LayerRecord, lang: str) -> dict:
     """Return what the map needs to draw and label one layer (public fields only)."""
     m = record.manifest
-    fields = [{"name": f["name"], "type": f["type"],
-               "label": i18n.localized(f.get("title") or f["description"], lang),
-               "description": i18n.localized(f["description"], lang)}
-              for f in m["fields"] if f["visibility"] == "public"]
+    fields = [{"name": f.name, "type": f.type,
+               "label": i18n.localized(f.title or f.description, lang),
+               "description": i18n.localized(f.description, lang)}
+              for f in record.spec.public_fields]
     return {
         "id": record.id,
         "title": i18n.localized(m["title"], lang),
         "description": i18n.localized(m["description"], lang),
         "category": m["category"],
         "geometry": m["geometry"],
-        "style": m.get("style", {}),
+        "style": style.resolve(m["geometry"], m.get("style")),  # drawn as it is
         "default_on": bool(m.get("default_on", False)),
-        "minzoom": m.get("minzoom", 0),
-        "maxzoom": m.get("maxzoom", 22),
+        "minzoom": record.spec.minzoom,
+        "maxzoom": record.spec.maxzoom,
         "dense": (record.feature_count or 0) > DENSE,
         "attribution": m["attribution"],
         "bbox": record.bbox,
         "fields": fields,
+        "page": record.spec.page,
     }
 
 
@@ -95,7 +96,6 @@ def map_config(records: list[registry.LayerRecord], lang: str) -> dict:
             "feature": "/map/features/{layer}/{fid}.json",
             "search": "/api/search",
             "score": "/api/feedback/score",
-            "building": "/buildings/{fid}",
             "feedback": "/feedback",
         },
     }

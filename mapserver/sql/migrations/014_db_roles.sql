@@ -157,7 +157,6 @@ DO $grants$
 DECLARE
     statement text;
     item record;
-    columns text;
 BEGIN
     -- %1$I the owner, %2$I the app, %3$I the public role.
     FOREACH statement IN ARRAY ARRAY[
@@ -190,19 +189,9 @@ BEGIN
         EXECUTE format(statement, mapserver.db_role('owner'), mapserver.db_role('app'),
                        mapserver.db_role('public'));
     END LOOP;
-    -- Versions loaded before this migration (an upgrade): the public columns of each, as
-    -- swap.grant_public_read does for every new one; and the stable views.
-    FOR item IN SELECT v.table_name, v.manifest FROM mapserver.layer_versions v
-                WHERE to_regclass(format('layers.%I', v.table_name)) IS NOT NULL
-    LOOP
-        SELECT string_agg(format('%I', name), ', ') INTO columns
-        FROM (SELECT 'fid' AS name
-              UNION ALL SELECT f->>'name' FROM jsonb_array_elements(item.manifest->'fields') f
-                        WHERE f->>'visibility' = 'public'
-              UNION ALL SELECT unnest(ARRAY['geom', 'geom_3857'])) public_columns;
-        EXECUTE format('GRANT SELECT (%s) ON layers.%I TO %I', columns, item.table_name,
-                       mapserver.db_role('public'));
-    END LOOP;
+    -- The stable views of layers loaded before this migration (an upgrade).  Their
+    -- version tables get their public columns from migrations.py right after this file,
+    -- by the one rule of which fields are public (mapserver/layers/manifest.py).
     FOR item IN SELECT l.id FROM mapserver.layers l
                 WHERE to_regclass(format('layers.%I', l.id)) IS NOT NULL
     LOOP
