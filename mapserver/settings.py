@@ -93,8 +93,14 @@ class Setting:
 # The single source of every setting: docs, defaults and parsing all come from here.
 SETTINGS_DOC = {
     "DATABASE_URL": Setting(
-        None, "PostGIS to use; unset: the project's own cluster in var/pg",
-        "database_url", _text_or_none),
+        None, "PostGIS to use, as a superuser or the owner role (only the migrations use it); "
+        "unset: the project's own cluster in var/pg", "database_url", _text_or_none),
+    "DATABASE_APP_URL": Setting(
+        None, "login of the application role <db>_app (the admin and the CLI); needed with "
+        "DATABASE_URL; unset: the own cluster's", "database_app_url", _text_or_none),
+    "DATABASE_PUBLIC_URL": Setting(
+        None, "login of the public read role <db>_public (every public endpoint); needed with "
+        "DATABASE_URL; unset: the own cluster's", "database_public_url", _text_or_none),
     "MAPSERVER_HOME": Setting(
         ".", "project folder holding layers/, data/ and var/", "home", _path),
     "MAPSERVER_LAYERS_DIR": Setting(
@@ -148,6 +154,8 @@ class Settings:
     home: Path
     layers_dir: Path
     database_url: str | None
+    database_app_url: str | None
+    database_public_url: str | None
     statement_timeout_ms: int
     pool_size: int
     keep_versions: int

@@ -267,9 +267,8 @@ def test_admin_creates_users_planners_cannot(admin_app, accounts):
     assert weak.status_code == 400 and "shorter than 12" in weak.json["description"]
 
 
-def test_plain_http_cookies_can_be_allowed(database_url):
-    settings = Settings.from_env({"DATABASE_URL": database_url,
-                                  "MAPSERVER_SECURE_COOKIES": "0"})
+def test_plain_http_cookies_can_be_allowed(database_env):
+    settings = Settings.from_env({**database_env, "MAPSERVER_SECURE_COOKIES": "0"})
     client = create_app(settings).test_client()
     page = client.get("/admin/login")
     assert "Secure" not in page.headers["Set-Cookie"]

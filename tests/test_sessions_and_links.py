@@ -94,8 +94,8 @@ def test_an_idle_session_ends(staff_app, database_url):
     assert client.get("/admin/").status_code == 302  # back to the login page
 
 
-def test_links_come_from_the_public_address_not_the_host_header(database_url, settings):
-    public = Settings.from_env({"DATABASE_URL": database_url,
+def test_links_come_from_the_public_address_not_the_host_header(database_env, settings):
+    public = Settings.from_env({**database_env,
                                 "MAPSERVER_HOME": str(settings.home),
                                 "MAPSERVER_PUBLIC_URL": "https://maps.city.example/"})
     client = create_app(public).test_client()

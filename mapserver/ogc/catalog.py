@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from mapserver.layers import registry
 from mapserver.ogc.describe import DOWNLOADS, english
 from mapserver.params import check_known
-from mapserver.web import database
+from mapserver.web import public_database
 from mapserver.web.links import site_root
 
 blueprint = Blueprint("catalog", __name__, template_folder="templates")
@@ -125,7 +125,7 @@ def _graph(layers):
 
 
 def _layers():
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         return registry.public_layers(conn)
 
 

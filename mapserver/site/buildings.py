@@ -10,7 +10,7 @@ from mapserver.errors import NotFound
 from mapserver.layers import registry
 from mapserver.layers.manifest import Field
 from mapserver.site import features
-from mapserver.web import database, i18n
+from mapserver.web import i18n, public_database
 from mapserver.web.links import absolute, site_root
 
 blueprint = Blueprint("buildings", __name__, template_folder="../templates")
@@ -41,7 +41,7 @@ def not_found(exc: NotFound):
 def building(fid: str):
     """Return the page of one public building."""
     number = features.parse_fid(fid)
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         record = registry.public_layer(conn, LAYER)
         feature = features.one_feature(conn, record, number)
     url = absolute(url_for("buildings.building", fid=number))
@@ -56,7 +56,7 @@ def building(fid: str):
 @blueprint.get("/buildings/qr-sheet")
 def qr_sheet():
     """Return a printable sheet of every public building's QR code."""
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         record = registry.public_layer(conn, LAYER)
         query = sql.SQL("SELECT fid, name, address FROM layers.{} ORDER BY name, fid").format(
             sql.Identifier(record.table_name))

@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, render_template, request
 
 from mapserver.errors import InvalidParameter, MapServerError
 from mapserver.site import feedback as store
-from mapserver.web import database, i18n
+from mapserver.web import i18n, public_database
 from mapserver.web.negotiate import wants_html
 
 blueprint = Blueprint("feedback", __name__, template_folder="../templates")
@@ -47,7 +47,7 @@ def _submit(kind: str):
             what, why, contact = store.parse_request(form)
         client = request.remote_addr or "unknown"
         content = (score, comment) if kind == "score" else (what, why, contact)
-        with database().connection() as conn:
+        with public_database().connection() as conn:
             store.check_rate(conn, client)
             fresh = store.first_time(conn, client, kind, *content)  # not a double click
             if fresh and kind == "score":
@@ -69,7 +69,7 @@ def _submit(kind: str):
 
 
 def _page(*, errors=None, done=None, form=None, status=200):
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         requests = store.public_requests(conn, limit=20)
     return render_template("feedback.html", errors=errors or {}, done=done or {},
                            form=form or {}, requests=requests), status

@@ -84,8 +84,8 @@ def answer(extensions: dict, ids: list[str], z, x, y, *, wanted_version: str | N
         return TileAnswer(304, headers)
 
     def render() -> bytes:
-        # Only a miss borrows a database connection; a hit is a file read.
-        with extensions["mapserver.db"].connection(read_only=True) as conn:
+        # Only a miss borrows a connection (of the public role); a hit is a file read.
+        with extensions["mapserver.db.public"].connection(read_only=True) as conn:
             return render_tile(conn, records, z, x, y)
 
     if any(_time_bounded(r) for r in records):
