@@ -12,7 +12,7 @@ import math
 import re
 from datetime import date, datetime
 
-from mapserver.errors import InvalidParameter, NotFound
+from mapserver.errors import InvalidParameter
 
 LIMIT_DEFAULT = 100
 LIMIT_MAXIMUM = 10_000
@@ -38,17 +38,6 @@ ITEM_PARAMS = {"f", "properties", "crs"}
 def is_layer_id(text) -> bool:
     """Tell whether `text` has the shape of a layer id (no database is asked)."""
     return isinstance(text, str) and _LAYER_ID.fullmatch(text) is not None
-
-
-def check_no_nul(path: str, args) -> None:
-    """Refuse NUL characters up front: PostgreSQL text cannot hold them (a 500 otherwise)."""
-    if "\x00" in path:
-        raise NotFound("there is no such resource (the path holds a NUL character)",
-                       fix="remove %00 from the address")
-    for key, value in args.items(multi=True):
-        if "\x00" in key or "\x00" in value:
-            raise InvalidParameter("a query parameter holds a NUL character",
-                                   fix="remove %00 from the query string")
 
 
 def check_known(names, allowed, field_names=()) -> None:

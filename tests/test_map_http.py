@@ -151,7 +151,7 @@ def test_search_finds_addresses_and_building_names(client):
 
 
 @pytest.mark.parametrize("q, status", [
-    ("", 400), ("   ", 400), ("a", 400), ("x" * 101, 400), ("abc\x00def", 400), ("ab\u202ecd", 400),
+    ("", 400), ("   ", 400), ("a", 400), ("x" * 101, 400), ("ab\u202ecd", 400),
 ])
 def test_search_rejects_empty_huge_and_control_strings(client, q, status):
     response = client.get("/api/search", query_string={"q": q}, headers={"Accept-Language": "ro"})
@@ -159,6 +159,14 @@ def test_search_rejects_empty_huge_and_control_strings(client, q, status):
     body = response.get_json()
     assert body["code"] == "InvalidParameterValue"
     assert "căutat" in body["description"], "the message is in the reader's language"
+
+
+def test_a_nul_anywhere_is_refused_before_any_view_in_the_readers_language(client):
+    response = client.get("/api/search", query_string={"q": "abc\x00def"},
+                          headers={"Accept-Language": "ro"})
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["code"] == "InvalidParameterValue" and "caracter NUL" in body["description"]
 
 
 @pytest.mark.parametrize("q", ["'; DROP TABLE mapserver.layers; --", "%", "_", "\\", "<script>",

@@ -25,13 +25,6 @@ THEMES = {"cadastre": "REGI", "public-services": "GOVE", "transport": "TRAN",
           "events": "SOCI", "other": "GOVE"}
 
 
-@blueprint.before_request
-def _refuse_nul():
-    from mapserver.params import check_no_nul
-
-    check_no_nul(request.path, request.args)
-
-
 def _base() -> str:
     return site_root()
 

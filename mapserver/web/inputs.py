@@ -12,7 +12,8 @@ from __future__ import annotations
 from flask import request
 from flask.json.provider import DefaultJSONProvider
 
-from mapserver.params import check_no_nul
+from mapserver.errors import InvalidParameter, NotFound
+from mapserver.web import i18n
 
 
 class BoundedJSONProvider(DefaultJSONProvider):
@@ -32,4 +33,8 @@ def init_app(app) -> None:
 
     @app.before_request
     def refuse_nul():
-        check_no_nul(request.path, request.args)
+        fix = "nul_in_request_fix"
+        if "\x00" in request.path:  # no resource has such a name
+            raise NotFound(i18n.translate("nul_in_request"), fix=i18n.translate(fix))
+        if any("\x00" in text for pair in request.args.items(multi=True) for text in pair):
+            raise InvalidParameter(i18n.translate("nul_in_request"), fix=i18n.translate(fix))
