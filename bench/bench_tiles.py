@@ -39,6 +39,7 @@ from common import ROOT, database_url
 
 from mapserver.cli.serve import server_command
 from mapserver.layers import registry
+from mapserver.layers.manifest import Manifest
 from mapserver.tiles.render import render_tile
 
 TIPG_VENV = ROOT / "var" / "bench-tipg"
@@ -303,10 +304,9 @@ def _sequential(urls: list[str]) -> list[float]:
     return latencies
 
 
-def _start_ours(url: str, cache_dir: Path) -> tuple[subprocess.Popen, str]:
+def _start_ours(cache_dir: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = dict(os.environ, DATABASE_URL=url, MAPSERVER_HOME=str(ROOT),
-               MAPSERVER_TILE_CACHE_DIR=str(cache_dir))
+    env = dict(os.environ, MAPSERVER_HOME=str(ROOT), MAPSERVER_TILE_CACHE_DIR=str(cache_dir))
     process = subprocess.Popen(server_command("127.0.0.1", port, WORKERS, THREADS),
                                cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -365,7 +365,7 @@ def run() -> list[str]:
     url = database_url()
     conn = psycopg2.connect(url)
     parcels = _parcels(conn)
-    fields = [f["name"] for f in parcels["manifest"]["fields"] if f["visibility"] == "public"]
+    fields = list(Manifest(raw=parcels["manifest"]).public_field_names)
     tiles = _random_tiles(parcels["bbox"])
     cache_dir = Path(tempfile.mkdtemp(prefix="bench-tiles-"))
     cache_dir.chmod(0o755)   # nginx's workers (user nobody) read it
@@ -380,7 +380,7 @@ def run() -> list[str]:
         _cleanup(conn)
         _register(conn, "bench-parcels", parcels["table"], parcels)
         _bare_sql_times(conn, parcels["table"], fields, tiles)          # warm the buffers
-        ours, our_base = _start_ours(url, cache_dir)
+        ours, our_base = _start_ours(cache_dir)
         tipg, tipg_base = _start_tipg(url)
         props = ",".join(fields)
         our_urls = [f"{our_base}/tiles/bench-parcels/{z}/{x}/{y}.mvt" for z, x, y in tiles]

@@ -1,46 +1,72 @@
 """Settings, read once from the environment, typed and checked at start.
 
-Every setting is an environment variable; docs/ARCHITECTURE.md lists them all
-(a test keeps that list complete).
+Every setting is an environment variable with one row in `SETTINGS_DOC`: its
+default, its meaning and how its text is read.  `Settings.from_env` reads
+nothing else, and docs/ARCHITECTURE.md lists them all (a test keeps that list
+complete and its defaults equal to these).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mapserver.errors import SetupError
 
-# name -> (default, one-line meaning); the single source for docs and parsing.
-SETTINGS_DOC = {
-    "DATABASE_URL": (None, "PostGIS to use; unset: the project's own cluster in var/pg"),
-    "MAPSERVER_HOME": (".", "project folder holding layers/, data/ and var/"),
-    "MAPSERVER_LAYERS_DIR": ("layers", "folder of layer manifests, relative to the home"),
-    "MAPSERVER_STATEMENT_TIMEOUT_MS": ("10000", "longest a web request's query may run"),
-    "MAPSERVER_POOL_SIZE": ("8", "database connections per web worker"),
-    "MAPSERVER_KEEP_VERSIONS": ("5", "loaded versions of a layer kept for rollback"),
-    "MAPSERVER_MAX_UPLOAD_MB": ("200", "largest upload accepted; larger ones get 413 unread"),
-    "MAPSERVER_SECURE_COOKIES": ("1", "0 to allow login cookies over plain HTTP (not localhost)"),
-    "MAPSERVER_DEBUG": (None, "set to 1: the CLI shows the traceback of an unexpected failure"),
-    "MAPSERVER_PUBLISHER": ("City GIS", "publisher named in the open-data catalogue (DCAT)"),
-    "MAPSERVER_CONTACT_EMAIL": ("opendata@example.org",
-                                "contact point e-mail of the open-data catalogue"),
-    "MAPSERVER_TILE_CACHE_DIR": ("var/tiles", "disk cache of vector tiles, relative to the "
-                                 "home; a front web server may serve it directly"),
-    "MAPSERVER_BASEMAP_URL": (None, "external base map tiles ({z}/{x}/{y} URL); unset: none"),
-    "MAPSERVER_BASEMAP_ATTRIBUTION": ("", "credit shown for the external base map"),
-    "MAPSERVER_TRUSTED_PROXIES": ("0", "proxies in front (e.g. 1 for nginx doing TLS) whose "
-                                  "X-Forwarded-For/-Proto/-Host/-Port are believed"),
-    "MAPSERVER_OGC_CRS": ("EPSG:2249,EPSG:26986", "the city's CRSs that OGC API items can be "
-                          "asked in, besides CRS84, EPSG:4326, EPSG:3857 and each layer's "
-                          "source CRS (comma-separated; default: Massachusetts state plane in "
-                          "US feet and in metres)"),
-}
+
+def _text(name: str, raw: str):
+    return raw
 
 
-def _epsg_codes(environ, name: str) -> tuple[int, ...]:
-    raw = environ.get(name, SETTINGS_DOC[name][0])
+def _text_or_none(name: str, raw: str | None):
+    """Unset and empty both mean "none" (an empty URL is no URL)."""
+    return raw or None
+
+
+def _text_or_default(name: str, raw: str):
+    """An empty value falls back to the default (a catalogue needs a publisher)."""
+    return raw or SETTINGS_DOC[name].default
+
+
+def _path(name: str, raw: str):
+    return Path(raw)
+
+
+def _flag(name: str, raw: str):
+    return raw != "0"
+
+
+def _whole(minimum: int) -> Callable[[str, str], int]:
+    def read(name: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SetupError(f"{name}={raw!r} is not a whole number",
+                             fix=f"set {name} to e.g. {SETTINGS_DOC[name].default}") from None
+        if value < minimum:
+            raise SetupError(f"{name}={value} is below {minimum}",
+                             fix=f"set {name} >= {minimum}")
+        return value
+
+    return read
+
+
+def _public_url(name: str, raw: str | None) -> str | None:
+    """An origin and optional path prefix, e.g. https://maps.city.example (no query)."""
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or (
+            parts.fragment):
+        raise SetupError(f"{name}={raw!r} is not the public address of the site",
+                         fix=f"set {name} to e.g. https://maps.city.example")
+    return raw.rstrip("/")
+
+
+def _epsg_codes(name: str, raw: str) -> tuple[int, ...]:
     codes = []
     for part in (p.strip() for p in raw.split(",")):
         number = part.upper().removeprefix("EPSG:")
@@ -48,43 +74,101 @@ def _epsg_codes(environ, name: str) -> tuple[int, ...]:
             continue
         if not number.isascii() or not number.isdigit() or not 4 <= len(number) <= 6:
             raise SetupError(f"{name} holds {part!r}, not an EPSG code",
-                             fix=f"set {name} to codes like {SETTINGS_DOC[name][0]} "
+                             fix=f"set {name} to codes like {SETTINGS_DOC[name].default} "
                                  "(or to an empty value for none)")
         codes.append(int(number))
     return tuple(dict.fromkeys(codes))
 
 
-def _int(environ, name: str, minimum: int) -> int:
-    raw = environ.get(name, SETTINGS_DOC[name][0])
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SetupError(f"{name}={raw!r} is not a whole number", fix=f"set {name} to e.g. "
-                         f"{SETTINGS_DOC[name][0]}") from None
-    if value < minimum:
-        raise SetupError(f"{name}={value} is below {minimum}", fix=f"set {name} >= {minimum}")
-    return value
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its default text, its meaning, and how it is read."""
+
+    default: str | None  # as it would be written in the environment; None: unset
+    meaning: str
+    field: str | None = None  # the Settings attribute; None: read elsewhere (the CLI)
+    read: Callable[[str, str | None], object] = _text
+
+
+# The single source of every setting: docs, defaults and parsing all come from here.
+SETTINGS_DOC = {
+    "DATABASE_URL": Setting(
+        None, "PostGIS to use, as a superuser or the owner role (only the migrations use it); "
+        "unset: the project's own cluster in var/pg", "database_url", _text_or_none),
+    "DATABASE_APP_URL": Setting(
+        None, "login of the application role <db>_app (the admin and the CLI); needed with "
+        "DATABASE_URL; unset: the own cluster's", "database_app_url", _text_or_none),
+    "DATABASE_PUBLIC_URL": Setting(
+        None, "login of the public read role <db>_public (every public endpoint); needed with "
+        "DATABASE_URL; unset: the own cluster's", "database_public_url", _text_or_none),
+    "MAPSERVER_HOME": Setting(
+        ".", "project folder holding layers/, data/ and var/", "home", _path),
+    "MAPSERVER_LAYERS_DIR": Setting(
+        "layers", "folder of layer manifests, relative to the home", "layers_dir", _path),
+    "MAPSERVER_STATEMENT_TIMEOUT_MS": Setting(
+        "10000", "longest a web request's query may run", "statement_timeout_ms", _whole(100)),
+    "MAPSERVER_POOL_SIZE": Setting(
+        "8", "database connections per web worker", "pool_size", _whole(1)),
+    "MAPSERVER_KEEP_VERSIONS": Setting(
+        "5", "loaded versions of a layer kept for rollback", "keep_versions", _whole(1)),
+    "MAPSERVER_MAX_UPLOAD_MB": Setting(
+        "200", "largest upload accepted; larger ones get 413 unread", "max_upload_mb",
+        _whole(1)),
+    "MAPSERVER_SECURE_COOKIES": Setting(
+        "1", "0 to allow login cookies over plain HTTP (not localhost)", "secure_cookies",
+        _flag),
+    "MAPSERVER_DEBUG": Setting(
+        None, "set to 1: the CLI shows the traceback of an unexpected failure"),
+    "MAPSERVER_PUBLISHER": Setting(
+        "City GIS", "publisher named in the open-data catalogue (DCAT)", "publisher",
+        _text_or_default),
+    "MAPSERVER_CONTACT_EMAIL": Setting(
+        "opendata@example.org", "contact point e-mail of the open-data catalogue",
+        "contact_email", _text_or_default),
+    "MAPSERVER_TILE_CACHE_DIR": Setting(
+        "var/tiles", "disk cache of vector tiles, relative to the home; a front web server "
+        "may serve it directly", "tile_cache_dir", _path),
+    "MAPSERVER_BASEMAP_URL": Setting(
+        None, "external base map tiles ({z}/{x}/{y} URL); unset: none", "basemap_url",
+        _text_or_none),
+    "MAPSERVER_BASEMAP_ATTRIBUTION": Setting(
+        "", "credit shown for the external base map", "basemap_attribution"),
+    "MAPSERVER_TRUSTED_PROXIES": Setting(
+        "0", "proxies in front (e.g. 1 for nginx doing TLS) whose "
+        "X-Forwarded-For/-Proto/-Host/-Port are believed", "trusted_proxies", _whole(0)),
+    "MAPSERVER_PUBLIC_URL": Setting(
+        None, "the site's public address (e.g. https://maps.city.example): every absolute "
+        "link and the Origin check of staff changes use it, never the request's Host header; "
+        "unset (development only): links follow the Host header", "public_url", _public_url),
+    "MAPSERVER_OGC_CRS": Setting(
+        "EPSG:2249,EPSG:26986", "the city's CRSs that OGC API items can be asked in, besides "
+        "CRS84, EPSG:4326, EPSG:3857 and each layer's source CRS (comma-separated; default: "
+        "Massachusetts state plane in US feet and in metres)", "ogc_crs", _epsg_codes),
+}
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The server's configuration."""
+    """The server's configuration (made by `from_env`; the defaults live in SETTINGS_DOC)."""
 
     home: Path
     layers_dir: Path
     database_url: str | None
-    statement_timeout_ms: int = 10000
-    pool_size: int = 8
-    keep_versions: int = 5
-    max_upload_mb: int = 200
-    secure_cookies: bool = True
-    publisher: str = "City GIS"
-    contact_email: str = "opendata@example.org"
-    tile_cache_dir: Path | None = None
-    basemap_url: str | None = None
-    basemap_attribution: str = ""
-    trusted_proxies: int = 0
-    ogc_crs: tuple[int, ...] = (2249, 26986)
+    database_app_url: str | None
+    database_public_url: str | None
+    statement_timeout_ms: int
+    pool_size: int
+    keep_versions: int
+    max_upload_mb: int
+    secure_cookies: bool
+    publisher: str
+    contact_email: str
+    tile_cache_dir: Path
+    basemap_url: str | None
+    basemap_attribution: str
+    trusted_proxies: int
+    public_url: str | None
+    ogc_crs: tuple[int, ...]
 
     @property
     def var_dir(self) -> Path:
@@ -94,31 +178,20 @@ class Settings:
     def from_env(cls, environ=None) -> Settings:
         """Read and check the settings from the environment."""
         environ = os.environ if environ is None else environ
-        home = Path(environ.get("MAPSERVER_HOME", ".")).resolve()
-        layers_dir = home / environ.get("MAPSERVER_LAYERS_DIR", "layers")
-        return cls(
-            home=home,
-            layers_dir=layers_dir,
-            database_url=environ.get("DATABASE_URL") or None,
-            statement_timeout_ms=_int(environ, "MAPSERVER_STATEMENT_TIMEOUT_MS", 100),
-            pool_size=_int(environ, "MAPSERVER_POOL_SIZE", 1),
-            keep_versions=_int(environ, "MAPSERVER_KEEP_VERSIONS", 1),
-            max_upload_mb=_int(environ, "MAPSERVER_MAX_UPLOAD_MB", 1),
-            secure_cookies=environ.get("MAPSERVER_SECURE_COOKIES", "1") != "0",
-            publisher=environ.get("MAPSERVER_PUBLISHER") or SETTINGS_DOC["MAPSERVER_PUBLISHER"][0],
-            contact_email=(environ.get("MAPSERVER_CONTACT_EMAIL")
-                           or SETTINGS_DOC["MAPSERVER_CONTACT_EMAIL"][0]),
-            tile_cache_dir=home / environ.get("MAPSERVER_TILE_CACHE_DIR", "var/tiles"),
-            basemap_url=environ.get("MAPSERVER_BASEMAP_URL") or None,
-            basemap_attribution=environ.get("MAPSERVER_BASEMAP_ATTRIBUTION", ""),
-            trusted_proxies=_int(environ, "MAPSERVER_TRUSTED_PROXIES", 0),
-            ogc_crs=_epsg_codes(environ, "MAPSERVER_OGC_CRS"),
-        )
+        values = {}
+        for name, setting in SETTINGS_DOC.items():
+            if setting.field is not None:
+                values[setting.field] = setting.read(name, environ.get(name, setting.default))
+        home = values["home"].resolve()
+        # The folders are relative to the home (an absolute value stays as it is).
+        values.update(home=home, layers_dir=home / values["layers_dir"],
+                      tile_cache_dir=home / values["tile_cache_dir"])
+        return cls(**values)
 
     @property
     def tiles_cache(self) -> Path:
         """Return the folder of the tile cache (MAPSERVER_TILE_CACHE_DIR)."""
-        return self.tile_cache_dir or self.var_dir / "tiles"
+        return self.tile_cache_dir
 
     def resolved_database_url(self) -> str:
         """Return DATABASE_URL, or the URL of the project's own cluster."""

@@ -6,14 +6,17 @@ Two layers of data, as tipg's tests have:
   Hall cut from the demo data with every column): `small_city`, `small_settings`,
   `small_app`, `small_client`, `small_conn`, `small_live_server`.  It is loaded once into a
   template database; `small_city` is a copy of it shared by read-only tests, and
-  `fresh_city` / `cities.copy()` make private copies (in well under a second) for tests that
+  `fresh_city` / `cities.copy()` make private copies (in about a second) for tests that
   change data, so no test sees what another one left behind.
 - the **demo city** (data/, all of Cambridge): `demo_city` loads it into `database_url`,
   which `settings`, `app`, `client`, `live_server` and `conn` serve.  It is for the tests
   whose point is the real data: its known counts, whole-city pages, bench-like checks.
 
 The cluster runs from a temporary folder as an unprivileged user (PostgreSQL
-refuses root) and is removed at the end of the session.
+refuses root) and is removed at the end of the session.  Its roles are used as
+in production: the superuser (`database_url`) runs the migrations and the tests'
+own set-up, loads run as the application role (as the CLI does), and the app
+gets both role URLs (`database_env`), serving the public on the public role.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import secrets
 import shutil
 import socket
 import sys
@@ -36,6 +40,7 @@ from werkzeug.serving import make_server
 
 from mapserver import create_app
 from mapserver.db import connect
+from mapserver.db_roles import LOGIN_KINDS, enable_logins, url_as
 from mapserver.devdb import Cluster
 from mapserver.ingest.pipeline import load_layer
 from mapserver.layers import manifest as manifests
@@ -52,8 +57,8 @@ DEMO_LAYERS = ["parcels", "public-buildings", "streets", "parks", "zoning", "nei
 
 
 @pytest.fixture(scope="session")
-def database_url():
-    """Start a private PostGIS for this test session and return its URL."""
+def cluster():
+    """Start a private PostGIS for this test session, migrated, its roles able to log in."""
     folder = Path(tempfile.mkdtemp(prefix="mapserver-test-"))
     folder.chmod(0o755)
     cluster = Cluster(folder / "pg", durable=False)
@@ -62,26 +67,52 @@ def database_url():
         conn = connect(url)
         migrate(conn)
         conn.close()
-        yield url
+        cluster.ensure_role_logins()
+        yield cluster
     finally:
         cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def demo_city(database_url):
-    """Load every demo layer once; return the load reports by layer id."""
-    return load_city(database_url, LAYERS)
+def database_url(cluster):
+    """Return the superuser's URL: DATABASE_URL (the migrations) and the tests' own set-up."""
+    return cluster.url
 
 
-def database_named(database_url: str, name: str) -> str:
-    """Return the URL of another database of the same cluster."""
-    return re.sub(r"/[^/?]+(\?|$)", lambda m: f"/{name}" + m.group(1), database_url, count=1)
+@pytest.fixture(scope="session")
+def app_url(cluster):
+    """Return the application role's URL (DATABASE_APP_URL): the admin and the CLI."""
+    return cluster.role_url("app")
 
 
-def load_city(url: str, layers: Path) -> dict:
-    """Load the nine demo layers from the manifests in `layers`; return the load reports."""
-    conn = connect(url)
+@pytest.fixture(scope="session")
+def public_url(cluster):
+    """Return the public read role's URL (DATABASE_PUBLIC_URL): the public endpoints."""
+    return cluster.role_url("public")
+
+
+@pytest.fixture(scope="session")
+def database_env(database_url, app_url, public_url) -> dict:
+    """The three database settings, as a production environment holds them."""
+    return {"DATABASE_URL": database_url, "DATABASE_APP_URL": app_url,
+            "DATABASE_PUBLIC_URL": public_url}
+
+
+@pytest.fixture(scope="session")
+def demo_city(app_url):
+    """Load every demo layer once, as the CLI does (application role); return the reports."""
+    return load_city(app_url, LAYERS)
+
+
+def database_named(url: str, name: str) -> str:
+    """Return the URL of another database of the same cluster (same login)."""
+    return re.sub(r"/[^/?]+(\?|$)", lambda m: f"/{name}" + m.group(1), url, count=1)
+
+
+def load_city(app_url: str, layers: Path) -> dict:
+    """Load the nine demo layers from the manifests in `layers` as the application role."""
+    conn = connect(app_url)
     try:
         return {layer_id: load_layer(conn, manifests.find(layers, layer_id))
                 for layer_id in DEMO_LAYERS}
@@ -91,21 +122,36 @@ def load_city(url: str, layers: Path) -> dict:
 
 @dataclass
 class City:
-    """One database holding a city, with a home folder (tile cache, downloads) of its own."""
+    """One database holding a city, with a home folder (tile cache, downloads) of its own.
+
+    `url` is the superuser's (the tests' own set-up); the app gets all three URLs.
+    """
 
     url: str
+    app_url: str
+    public_url: str
     home: Path
     reports: dict = field(repr=False)
     layers: Path = SMALL_LAYERS
 
+    @property
+    def env(self) -> dict:
+        """The database settings of this city, as a production environment holds them."""
+        return {"DATABASE_URL": self.url, "DATABASE_APP_URL": self.app_url,
+                "DATABASE_PUBLIC_URL": self.public_url}
+
     def settings(self, **environ) -> Settings:
         """Return settings serving this city; `environ` adds MAPSERVER_... variables."""
-        return Settings.from_env({"DATABASE_URL": self.url, "MAPSERVER_HOME": str(self.home),
-                                  **environ})
+        return Settings.from_env({**self.env, "MAPSERVER_HOME": str(self.home), **environ})
 
 
 class Cities:
-    """Copies of the small city's template database: made in a moment, dropped after use."""
+    """Copies of the small city's template database: made in a moment, dropped after use.
+
+    Migration 014 names the server's roles after the database (<db>_app, <db>_public),
+    so a copy gets roles of its own: members of the template's (whose grants they
+    hold), owners of what the template's owned, and the grantees of new versions.
+    """
 
     def __init__(self, database_url: str, template: str, reports: dict, homes):
         self.database_url = database_url
@@ -114,32 +160,54 @@ class Cities:
         self._homes = homes
         self._numbers = itertools.count(1)
 
-    def _admin(self, statement: str) -> None:
+    def _admin(self, *statements) -> None:
         admin = psycopg2.connect(database_named(self.database_url, "postgres"))
         admin.autocommit = True
         try:
             with admin.cursor() as cur:
-                cur.execute(statement)
+                for statement, *values in statements:
+                    cur.execute(statement, values)
         finally:
             admin.close()
 
     def copy(self) -> City:
         """Return a new database holding the small city as loaded, for one test or module."""
         name = f"small_city_{next(self._numbers)}"
-        self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        passwords = {kind: secrets.token_urlsafe(16) for kind in LOGIN_KINDS}
+        self._admin(
+            (f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"',),
+            (f'CREATE ROLE "{name}_owner" NOLOGIN IN ROLE "{self.template}_owner"',),
+            *[(f'CREATE ROLE "{name}_{kind}" LOGIN PASSWORD %s IN ROLE '
+               f'"{self.template}_{kind}"', passwords[kind]) for kind in LOGIN_KINDS],
+            (f'ALTER ROLE "{name}_public" SET statement_timeout = \'10s\'',),
+            (f'REVOKE TEMPORARY ON DATABASE "{name}" FROM PUBLIC',),
+        )
+        url = database_named(self.database_url, name)
+        # What the template's roles own in the copy becomes the copy's roles' (a stable
+        # view's owner must be able to read the versions the copy's app role makes).
+        conn = psycopg2.connect(url)
+        with conn, conn.cursor() as cur:
+            for kind in ("owner", "app"):
+                cur.execute(f'REASSIGN OWNED BY "{self.template}_{kind}" TO "{name}_{kind}"')
+        conn.close()
         home = self._homes.mktemp(name)
         (home / "layers").symlink_to(SMALL_LAYERS)
-        return City(database_named(self.database_url, name), home, self.reports)
+        return City(url, url_as(url, f"{name}_app", passwords["app"]),
+                    url_as(url, f"{name}_public", passwords["public"]), home, self.reports)
 
     def drop(self, city: City) -> None:
         """Drop a copy, ending the sessions an app still holds on it."""
         name = city.url.rsplit("/", 1)[1].split("?")[0]
-        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._admin((f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',))
 
 
 @pytest.fixture(scope="session")
 def cities(database_url, tmp_path_factory):
-    """Load the small city once into a template database; return the maker of its copies."""
+    """Load the small city once into a template database; return the maker of its copies.
+
+    The template is a second install on the cluster, made as test_kpi used to make its
+    own: PostGIS, the migrations (roles small_city_template_app...), logins, the load.
+    """
     template = "small_city_template"
     admin = psycopg2.connect(database_named(database_url, "postgres"))
     admin.autocommit = True
@@ -153,8 +221,10 @@ def cities(database_url, tmp_path_factory):
         cur.execute("CREATE EXTENSION postgis")
     conn.autocommit = False
     migrate(conn)
+    passwords = {kind: secrets.token_urlsafe(16) for kind in LOGIN_KINDS}
+    names = enable_logins(conn, passwords)
     conn.close()
-    reports = load_city(url, SMALL_LAYERS)
+    reports = load_city(url_as(url, names["app"], passwords["app"]), SMALL_LAYERS)
     return Cities(database_url, template, reports, tmp_path_factory)
 
 
@@ -189,8 +259,8 @@ def small_client(small_app):
 
 @pytest.fixture
 def small_conn(small_city):
-    """A connection to the shared small city for one test, closed afterwards."""
-    connection = connect(small_city.url)
+    """A connection to the shared small city as the application role, closed afterwards."""
+    connection = connect(small_city.app_url)
     yield connection
     connection.rollback()
     connection.close()
@@ -203,19 +273,19 @@ def small_live_server(small_app):
 
 
 @pytest.fixture
-def conn(database_url):
-    """A connection for one test, closed afterwards."""
-    connection = connect(database_url)
+def conn(app_url):
+    """A connection for one test as the application role, closed afterwards."""
+    connection = connect(app_url)
     yield connection
     connection.rollback()
     connection.close()
 
 
 @pytest.fixture(scope="session")
-def settings(database_url, tmp_path_factory):
+def settings(database_env, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     (home / "layers").symlink_to(LAYERS)
-    return Settings.from_env({"DATABASE_URL": database_url, "MAPSERVER_HOME": str(home)})
+    return Settings.from_env({**database_env, "MAPSERVER_HOME": str(home)})
 
 
 @pytest.fixture(scope="session")
@@ -250,9 +320,9 @@ def live_server(app):
 
 
 @pytest.fixture
-def cli_env(database_url, settings):
+def cli_env(database_env, settings):
     """Environment for running the `mapserver` command against the test database."""
-    env = dict(os.environ, DATABASE_URL=database_url, MAPSERVER_HOME=str(settings.home))
+    env = dict(os.environ, **database_env, MAPSERVER_HOME=str(settings.home))
     env.pop("PYTHONWARNINGS", None)
     return env
 

@@ -14,7 +14,7 @@ from urllib.parse import unquote_plus
 import psycopg2
 import pytest
 
-from mapserver import create_app
+from mapserver import create_app, params
 from mapserver.auth import sessions, users
 from mapserver.settings import Settings
 from mapserver.tiles.grid import lonlat_to_tile
@@ -86,7 +86,7 @@ def point(x, y, **properties):
 
 def admin_rules(app):
     return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")
-            and rule.endpoint not in ("admin_pages.login", "admin_api.openapi")]
+            and rule.endpoint != "admin_pages.login"]
 
 
 def sample_url(rule):
@@ -305,16 +305,18 @@ def test_admin_creates_users_planners_cannot(admin_app, accounts):
     assert weak.status_code == 400 and "shorter than 12" in weak.json["description"]
 
 
-def test_plain_http_cookies_can_be_allowed(admin_url):
-    settings = Settings.from_env({"DATABASE_URL": admin_url,
-                                  "MAPSERVER_SECURE_COOKIES": "0"})
+def test_plain_http_cookies_can_be_allowed(admin_city):
+    settings = Settings.from_env({**admin_city.env, "MAPSERVER_SECURE_COOKIES": "0"})
     client = create_app(settings).test_client()
     page = client.get("/admin/login")
     assert "Secure" not in page.headers["Set-Cookie"]
 
 
-def test_every_api_route_is_in_the_openapi_document(admin_app):
-    document = admin_app.test_client().get("/admin/api/openapi.json").json
+def test_every_api_route_is_in_the_openapi_document(admin_app, accounts):
+    anonymous = admin_app.test_client().get("/admin/api/openapi.json")
+    assert anonymous.status_code == 401  # it maps the admin surface: signed-in users only
+    document = admin_app.test_client().get("/admin/api/openapi.json",
+                                           headers=bearer(accounts, "staff")).json
     assert document["openapi"].startswith("3.0")
     documented = {(path, method.upper()) for path, ops in document["paths"].items()
                   for method in ops}
@@ -451,3 +453,89 @@ def test_planner_corrects_a_feature_and_restyles_a_layer_in_the_pages(admin_app,
         cur.execute("SELECT manifest->'style' FROM mapserver.layers WHERE id = 'public-buildings'")
         style = cur.fetchone()[0]
     assert style["color"] == "#aa0000" and style["fill"] == "#ffcccc" and style["radius"] == 7
+
+
+@pytest.mark.parametrize("digits", ["²", "①", "٣"])
+def test_form_numbers_not_in_ascii_digits_are_400_not_500(admin_app, accounts, admin_url,
+                                                          digits):
+    # '²'.isdigit() is True and int('²') raises: these forms used to answer 500 for it.
+    # '٣' was read as 3 (or silently ignored). Nothing may change in either case.
+    client = admin_app.test_client()
+    login(client, "t-planner")
+    page = client.get("/admin/layers/parks")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    before = layer_state(admin_url, "parks")
+    posts = {
+        "/admin/layers/parks/rollback": {"version": digits},
+        "/admin/layers/parks/describe": {"minzoom": digits, "field": []},
+        "/admin/layers/parks/features": {"fid": digits, "field": "name", "value": "x"},
+    }
+    for url, form in posts.items():
+        response = client.post(url, data={"csrf_token": csrf, **form})
+        assert response.status_code == 400, url
+        assert "0-9" in response.json["description"], url
+    for name in ("expected_version",):
+        response = client.post("/admin/layers/parks/describe",
+                               data={"csrf_token": csrf, "field": [], name: digits})
+        assert response.status_code == 400
+    upload = client.post("/admin/upload", data={
+        "csrf_token": csrf, "layer_id": "parks", "expected_version": digits,
+        "file": geojson_upload([point(-71.11, 42.37)])})
+    assert upload.status_code == 400 and "0-9" in upload.text
+    assert layer_state(admin_url, "parks") == before
+
+
+@pytest.mark.parametrize("value", ["²", "٣", " 2", 2.5, True, [2]])
+def test_api_numbers_follow_the_same_rule(admin_app, accounts, admin_url, value):
+    client = admin_app.test_client()
+    auth = bearer(accounts, "planner")
+    before = layer_state(admin_url, "parks")
+    rollback = client.post("/admin/api/layers/parks/rollback", headers=auth,
+                           json={"version": value})
+    assert rollback.status_code == 400 and "version" in rollback.json["description"]
+    described = client.patch("/admin/api/layers/parks/metadata", headers=auth,
+                             json={"expected_version": value})
+    assert described.status_code == 400
+    assert layer_state(admin_url, "parks") == before
+
+
+@pytest.mark.parametrize("segment", ["٣", "²", "1" * 40])
+def test_path_numbers_route_only_in_ascii_digits_within_a_bigint(admin_app, accounts, segment):
+    # Werkzeug's own <int:> matched '٣' as 3 and any length.
+    client = admin_app.test_client()
+    auth = bearer(accounts, "planner")
+    edited = client.patch(f"/admin/api/layers/parks/features/{segment}", headers=auth,
+                          json={"properties": {"name": "x"}})
+    assert edited.status_code == 404
+    moved = client.post(f"/admin/api/requests/{segment}", headers=auth,
+                        json={"status": "declined"})
+    assert moved.status_code == 404
+
+
+@pytest.mark.parametrize("layer_id", ["Street Trees", "x", "a" * 49, 5, ["parks"]])
+def test_a_request_answered_by_a_layer_needs_a_layer_id(admin_app, accounts, admin_url,
+                                                        layer_id):
+    # The inbox form's pattern= was the only check; a number in JSON reached SQL (a 500).
+    with psycopg2.connect(admin_url) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO mapserver.dataset_requests (what, lang) VALUES"
+                    " ('Street trees', 'en') RETURNING id")
+        (request_id,) = cur.fetchone()
+    client = admin_app.test_client()
+    moved = client.post(f"/admin/api/requests/{request_id}", headers=bearer(accounts, "planner"),
+                        json={"status": "accepted", "layer_id": layer_id})
+    assert moved.status_code == 400 and "is not a layer id" in moved.json["description"]
+
+
+def test_the_forms_and_the_openapi_document_use_the_layer_id_pattern(admin_app, accounts,
+                                                                     admin_url):
+    with psycopg2.connect(admin_url) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO mapserver.dataset_requests (what, lang) VALUES ('Benches', 'en')")
+    client = admin_app.test_client()
+    login(client, "t-planner")
+    pattern = f'pattern="{params.LAYER_ID_PATTERN}"'
+    assert pattern in client.get("/admin/").text
+    assert pattern in client.get("/admin/requests").text
+    document = client.get("/admin/api/openapi.json").json
+    layer_ids = [p for path in document["paths"].values() for op in path.values()
+                 for p in op.get("parameters", []) if p["name"] == "layer_id"]
+    assert layer_ids and all(p["schema"]["pattern"] == params.LAYER_ID_REGEX for p in layer_ids)

@@ -171,12 +171,12 @@ def test_files_of_replaced_versions_are_removed(fresh_city):
 
     settings = fresh_city.settings()
     client = create_app(settings).test_client()
-    database_url = fresh_city.url
+    app_url = fresh_city.app_url
     folder = settings.var_dir / "downloads"
     assert client.get("/ogc/collections/city-boundary/download.gpkg").status_code == 200
     before = sorted(p.name for p in folder.glob("city-boundary-v*.gpkg"))
     assert len(before) == 1
-    conn = psycopg2.connect(database_url)
+    conn = psycopg2.connect(app_url)   # planners change layers as the application role
     try:
         edits.describe(conn, "city-boundary", {"keywords": ["boundary", "limits"]}, "test")
     finally:

@@ -147,6 +147,7 @@ def test_csv_has_one_row_per_kpi(kpi_client):
     ({"names": "happiness"}, "unknown KPI happiness"),
     ({"from": "2026-13"}, "is not a month"),
     ({"from": "last year"}, "is not a month"),
+    ({"from": "٢٠٢٦-٠١"}, "is not a month"),  # Arabic-Indic digits: \d took them as 2026-01
     ({"from": "2026-05", "to": "2026-01"}, "is after"),
     ({"from": "1950-01", "to": "2026-01"}, "at most 120"),
     ({"colour": "red"}, "unknown parameter colour"),

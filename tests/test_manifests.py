@@ -56,6 +56,9 @@ def broken_copy(tmp_path, layer_id, change):
     (lambda m: m.update(id_field="nope"), "id_field: 'nope' is not one of the fields"),
     (lambda m: m["fields"].append(dict(m["fields"][0])), "ml declared twice"),
     (lambda m: m.update(minzoom=18, maxzoom=10), "minzoom is above maxzoom"),
+    (lambda m: m["fields"][9].update(searchable=True), "'assessed_value' is searchable but not"),
+    (lambda m: m.update(page="https://elsewhere.example/{fid}"), "page"),
+    (lambda m: m.update(page="/parcels/"), "page"),
     (lambda m: m["sources"][0].update(path="../data/missing.topojson"), "does not exist"),
 ])
 def test_broken_manifest_is_refused_with_where_and_why(tmp_path, change, expected):
@@ -84,3 +87,32 @@ def test_yaml_that_is_not_a_manifest(tmp_path):
     path.write_text("id: [unclosed\n")
     with pytest.raises(InvalidData, match="cannot be read as YAML"):
         manifests.load_file(path)
+
+
+def test_typed_views_are_parsed_once_and_read_the_schema_defaults():
+    parcels = manifests.find(LAYERS, "parcels")
+    assert parcels.fields is parcels.fields   # parsed once, not per call
+    assert parcels.public_field_names[:2] == ("ml", "map")
+    assert "editor" not in parcels.public_field_names
+    assert parcels.zooms == (14, 22)
+    city = manifests.find(LAYERS, "city-boundary")
+    assert city.zooms == (0, 22) and city.page is None   # no maxzoom: the schema's default
+    assert manifests.find(LAYERS, "public-buildings").page == "/buildings/{fid}"
+
+
+def test_searchable_fields_are_the_flagged_public_ones():
+    searched = {layer_id: [f.name for f in manifests.find(LAYERS, layer_id).searchable_fields]
+                for layer_id in DEMO_LAYERS}
+    assert {k: v for k, v in searched.items() if v} == {
+        "parcels": ["ml", "address"], "public-buildings": ["name", "address"],
+        "streets": ["label"], "parks": ["name"], "neighbourhoods": ["name"],
+        "city-boundary": ["name"]}
+
+
+def test_a_staff_field_flagged_searchable_is_not_searchable():
+    raw = yaml.safe_load((LAYERS / "parcels.yaml").read_text())
+    editor = next(f for f in raw["fields"] if f["name"] == "editor")
+    editor["searchable"] = True
+    assert manifests.validate(raw, "parcels.yaml") == []   # hiding a field never fails...
+    manifest = manifests.Manifest(raw=raw)
+    assert "editor" not in [f.name for f in manifest.searchable_fields]   # ...it is dropped

@@ -32,10 +32,13 @@ def page(browser, live_server):
     tab = context.new_page()
     errors = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Every HTML page carries a strict CSP: anything it blocks would show here.
+    tab.on("console", lambda message: errors.append(message.text)
+           if "Content Security Policy" in message.text else None)
     tab.base = live_server
     yield tab
     context.close()
-    assert not errors, f"the page raised JavaScript errors: {errors}"
+    assert not errors, f"the page raised JavaScript errors or CSP violations: {errors}"
 
 
 def open_map(page, suffix="/"):
@@ -45,7 +48,8 @@ def open_map(page, suffix="/"):
 
 
 def wait_idle(page):
-    page.wait_for_function("document.documentElement.getAttribute('data-pending') === '0'")
+    page.wait_for_function(
+        "() => document.documentElement.getAttribute('data-pending') === '0'")
 
 
 def view(page):
@@ -71,6 +75,29 @@ def test_toggling_a_module_shows_and_hides_its_features(page):
     box.check()
     points.first.wait_for()
     assert points.count() == 94
+
+
+def test_features_and_swatches_are_drawn_with_the_style_the_server_resolved(page):
+    # The style defaults left the scripts for mapserver/layers/style.py: what the SVG
+    # paths and the legend swatch show must be the blob's values, unchanged by the JS.
+    open_map(page)
+    page.locator("path.ms-layer-public-buildings").first.wait_for()
+    style = page.evaluate("CityMap.config.layers.filter(l => l.id === 'public-buildings')[0]"
+                          ".style")
+    assert set(style) == {"color", "weight", "fill", "fillColor", "fillOpacity", "radius"}
+    drawn = page.evaluate("""(() => {
+      const p = document.querySelector('path.ms-layer-public-buildings');
+      return ['stroke', 'stroke-width', 'fill', 'fill-opacity'].map(a => p.getAttribute(a));
+    })()""")
+    assert drawn == [style["color"], str(style["weight"]), style["fillColor"],
+                     str(style["fillOpacity"])]
+    swatch = page.locator("#layer-toggle-public-buildings + .ms-swatch")
+    colours = page.evaluate("""(given) => given.map(c => {
+      const s = document.createElement('span'); document.body.appendChild(s);
+      s.style.color = c; const computed = getComputedStyle(s).color; s.remove(); return computed;
+    })""", [style["color"], style["fillColor"]])
+    assert swatch.evaluate("n => getComputedStyle(n).borderTopColor") == colours[0]
+    assert swatch.evaluate("n => getComputedStyle(n).backgroundColor") == colours[1]
 
 
 def test_search_127_123_zooms_to_the_parcel_and_its_popup_shows_the_address(page):
@@ -203,7 +230,8 @@ def test_romanian_interface(page):
 
 
 def _axe(page):
-    page.add_script_tag(path=str(AXE))
+    # Evaluated through DevTools: an injected <script> would be refused by the page's CSP.
+    page.evaluate(AXE.read_text() + "\n;0")
     result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
                            WCAG)
     return [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:5])
@@ -323,7 +351,7 @@ def test_module_toggles_are_counted_for_the_kpis(page):
     before = _toggles_counted(page)
     page.get_by_label("Zoning districts").check()
     page.get_by_label("Zoning districts").uncheck()
-    page.wait_for_function(f"fetch('/kpi.json?names=map_use').then(r => r.json())"
+    page.wait_for_function(f"() => fetch('/kpi.json?names=map_use').then(r => r.json())"
                            f".then(b => b.kpis[0].detail.totals.module_toggle >= {before + 2})")
     assert _toggles_counted(page) >= before + 2
 

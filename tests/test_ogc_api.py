@@ -239,6 +239,15 @@ def test_unknown_collection_and_feature_are_404(client):
         assert set(body) == OGC_EXCEPTION_KEYS
 
 
+@pytest.mark.parametrize("digits", ["²", "①", "٣"])
+def test_numbers_not_in_ascii_digits_are_400_or_an_unknown_feature(client, digits):
+    # int() reads '٣' as 3 and refuses '²'; only the digits 0-9 are whole numbers here.
+    for query in (f"limit={digits}", f"offset={digits}", f"units={digits}"):
+        body = items(client, quote(query, safe="="), status=400)
+        assert body["code"] == "InvalidParameterValue" and "0-9" in body["description"]
+    assert client.get(f"/ogc/collections/parcels/items/{digits}").status_code == 404
+
+
 def test_unpublished_layer_is_invisible_everywhere(client, conn):
     with conn.cursor() as cur:
         cur.execute("UPDATE mapserver.layers SET published = false WHERE id = 'bus-shelters'")

@@ -2,16 +2,27 @@
 
 The demo parcels carry the initials of the person who last edited each parcel
 (e.g. 'KJL') and the edit date: both are marked `staff` in layers/parcels.yaml.
-Every public output is fetched and searched for the field names and their values.
+Every public output is fetched and searched for the field names and their values:
+the outputs are found by walking the app's URL map (every GET rule, its arguments
+filled with samples that reach the parcel holding a planted canary), besides a
+hand-kept list of URLs with query strings worth checking on their own.
 """
 
 from __future__ import annotations
 
+import gzip
 import io
+import itertools
+import re
 import zipfile
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
+
+from mapserver.ogc.describe import DOWNLOADS
+from mapserver.tiles.grid import lonlat_to_tile
+from mapserver.web.i18n import LANGUAGES
+from tests.conftest import planted_value
 
 STAFF_NAMES = ("editor", "edit_date")
 PUBLIC_TEXT_URLS = [
@@ -122,3 +133,150 @@ def test_filtering_by_a_staff_value_reveals_nothing(client):
     # A filter on public fields only; nothing about who edited what can be inferred.
     page = client.get("/ogc/collections/parcels/items?filter=" + quote("ml = 'KJL'"))
     assert page.status_code == 200 and page.get_json(force=True)["numberMatched"] == 0
+
+
+# The walk: every GET rule of the app, each argument filled with samples.
+CANARY = "zz-staff-canary-5183"   # planted in one parcel's `editor`: any sighting is a leak
+CRS_2249 = quote("http://www.opengis.net/def/crs/EPSG/0/2249", safe="")
+# Rules no sample can reach, with why (none today: keep this list empty if possible).
+UNSAMPLED: dict[str, str] = {}
+# Admin rules answer an anonymous client with a refusal (test_admin checks the roles);
+# their refusals are checked for leaks like any other answer.
+REFUSED = (302, 401)
+
+
+@pytest.fixture(scope="module")
+def app(small_app):
+    """The walk reads the small city: every GET rule, whole-layer downloads included."""
+    return small_app
+
+
+@pytest.fixture(scope="module")
+def planted(small_city):
+    """Plant CANARY in one parcel; return samples that reach it (fid, bbox, tile)."""
+    import psycopg2
+
+    conn = psycopg2.connect(small_city.url)
+    try:
+        with planted_value(conn, "parcels", "editor", CANARY) as fid:
+            with conn.cursor() as cur:
+                cur.execute("SELECT table_name FROM mapserver.layers WHERE id = 'parcels'")
+                table = cur.fetchone()[0]
+                cur.execute(f'SELECT ml, ST_X(p), ST_Y(p), ST_XMin(g), ST_YMin(g), ST_XMax(g),'
+                            f' ST_YMax(g) FROM (SELECT ml, geom AS g, ST_PointOnSurface(geom)'
+                            f' AS p FROM layers."{table}" WHERE fid = %s) s', (fid,))
+                ml, lon, lat, *bbox = cur.fetchone()
+                cur.execute("SELECT table_name FROM mapserver.layers"
+                            " WHERE id = 'public-buildings'")
+                cur.execute(f'SELECT min(fid) FROM layers."{cur.fetchone()[0]}"')
+                building = cur.fetchone()[0]
+            conn.commit()
+            z = 16
+            yield {"fid": fid, "ml": ml, "bbox": ",".join(f"{v:.6f}" for v in bbox),
+                   "tile": (z, *lonlat_to_tile(lon, lat, z)), "building": building}
+    finally:
+        conn.close()
+
+
+def _samples(planted) -> tuple[dict, dict, dict]:
+    """Return (values by argument name, values by endpoint and argument, queries by endpoint)."""
+    z, x, y = (str(v) for v in planted["tile"])
+    by_name = {
+        "layer_id": ["parcels"], "collection_id": ["parcels"], "collection": ["parcels"],
+        "layer": ["parcels"], "layers": ["parcels", "parcels,public-buildings"],
+        "fid": [str(planted["fid"])], "feature_id": [str(planted["fid"])],
+        "z": [z], "x": [x], "y": [y],
+        "matrix_set": ["WebMercatorQuad"], "tile_matrix": [z], "tile_row": [y], "tile_col": [x],
+        "fmt": list(DOWNLOADS), "lang": list(LANGUAGES),
+    }
+    by_endpoint = {
+        "buildings.building": {"fid": [str(planted["building"])]},
+        "mapsite.static_file": {"path": ["js/popup.js", "js/layers.js", "css/map.css"]},
+        "mapsite.vendor_file": {"path": ["leaflet/leaflet.js"]},
+    }
+    box = f"bbox={planted['bbox']}"
+    queries = {
+        "ogc.items": [box, f"{box}&f=html", f"{box}&crs={CRS_2249}", f"{box}&properties=ml"],
+        "ogc.item": ["", "f=html"], "ogc.collection": ["", "f=html"],
+        "ogc.queryables": ["", "f=html"], "ogc.collections": ["", "f=html"],
+        "ogc.landing": ["", "f=html"], "ogc.api": ["", "f=html"],
+        "ogc.conformance": ["", "f=html"],
+        "map_api.features_in_box": [box],
+        "map_api.search": [f"q={planted['ml']}", "q=KJL", f"q={CANARY}"],
+    }
+    return by_name, by_endpoint, queries
+
+
+def walk(app, planted):
+    """Yield (rule, sample URL) for every GET rule of the app."""
+    by_name, by_endpoint, queries = _samples(planted)
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in rule.methods or rule.endpoint in UNSAMPLED:
+            continue
+        names = sorted(rule.arguments)
+        values = [by_endpoint.get(rule.endpoint, {}).get(n) or by_name[n] for n in names]
+        for combination in itertools.product(*values):
+            path = rule.rule
+            for name, value in zip(names, combination, strict=True):
+                path = re.sub(r"<(?:[a-z]+:)?" + name + ">", value, path)
+            for query in queries.get(rule.endpoint, [""]):
+                yield rule, path + ("?" + query if query else "")
+
+
+def test_every_get_rule_is_sampled_or_listed_with_why(app, planted):
+    by_name, by_endpoint, _ = _samples(planted)
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and rule.endpoint not in UNSAMPLED:
+            missing = [n for n in rule.arguments
+                       if n not in by_name and n not in by_endpoint.get(rule.endpoint, {})]
+            assert not missing, (rule.rule, "give a sample or list it in UNSAMPLED")
+    assert all(reason for reason in UNSAMPLED.values())
+
+
+def _body(response, url: str) -> bytes:
+    """Return what a response says, unpacked, without the values the client itself sent."""
+    data = response.get_data()
+    if response.headers.get("Content-Encoding") == "gzip":
+        data = gzip.decompress(data)
+    if data[:2] == b"PK":   # a zipped Shapefile: look inside
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        data = b"".join(archive.read(name) for name in archive.namelist())
+    for _, value in parse_qsl(urlsplit(url).query):
+        data = data.replace(value.encode(), b"")   # the search echoes its query
+    return data
+
+
+def test_no_answer_of_any_get_rule_names_or_shows_a_staff_field(app, canaries, planted):
+    client = app.test_client()
+    checked = 0
+    for rule, url in walk(app, planted):
+        response = client.get(url)
+        public = not rule.rule.startswith("/admin") or rule.endpoint == "admin_pages.login"
+        expected = (200,) if public else REFUSED
+        assert response.status_code in expected, (url, response.status_code)
+        body = _body(response, url)
+        for name in STAFF_NAMES:
+            assert name.encode() not in body.lower(), (url, name)
+        for value in [CANARY, *canaries]:
+            assert value.encode() not in body, (url, value)
+        checked += 1
+    assert checked > 60
+
+
+def test_the_walk_reaches_the_planted_parcel(app, planted):
+    """The samples are worth something only if the canary's parcel is in what they fetch."""
+    import mapbox_vector_tile
+
+    client = app.test_client()
+    fid = planted["fid"]
+    urls = {rule.endpoint: url for rule, url in walk(app, planted)}
+    feature = client.get(urls["ogc.item"].split("?")[0]).get_json(force=True)
+    assert feature["id"] == fid and feature["properties"]["ml"] == planted["ml"]
+    items = client.get(f"/ogc/collections/parcels/items?bbox={planted['bbox']}")
+    assert fid in [f["id"] for f in items.get_json(force=True)["features"]]
+    z, x, y = planted["tile"]
+    tile = mapbox_vector_tile.decode(client.get(f"/tiles/parcels/{z}/{x}/{y}.mvt").data)
+    assert fid in [f["id"] for f in tile["parcels"]["features"]]
+    found = client.get(f"/api/search?q={planted['ml']}").get_json()["results"]
+    assert fid in [r["fid"] for r in found if r["layer"] == "parcels"]
+    assert client.get(f"/api/search?q={CANARY}").get_json()["results"] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 from psycopg2 import sql
 
-from mapserver import audit
+from mapserver import audit, params
 from mapserver.admin import guard, publishing
 from mapserver.admin.uploads import ingest_upload
 from mapserver.auth import sessions, users
@@ -29,12 +29,10 @@ def _body() -> dict:
 
 
 def _int(value, name: str) -> int | None:
-    if value in (None, ""):
+    """Return a whole number from a form field or a JSON member; absent or empty is None."""
+    if value is None or value == "":
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"{name} must be a whole number", fix=f"send {name}=3") from None
+    return params.parse_int(value, name, fix=f"send {name}=3")
 
 
 def _layer_summary(record: registry.LayerRecord) -> dict:
@@ -111,7 +109,7 @@ def rollback(layer_id):
 @blueprint.patch("/layers/<layer_id>/metadata")
 @guard.requires("planner")
 def describe(layer_id):
-    """Change titles, descriptions, licence, style or field visibility (a new version)."""
+    """Change titles, descriptions, licence, style, field visibility or search (a new version)."""
     body = _body()
     expected = _int(body.pop("expected_version", None), "expected_version")
     with database().connection() as conn:

@@ -1,4 +1,4 @@
-"""Who is asking: a session cookie (with CSRF token) or an API token; role checks.
+"""The admin routes' guard: role checks and CSRF, on top of who is asking (auth/identify).
 
 Every admin route declares the role it needs with `requires`; a test walks the
 app's URL map to prove none was forgotten.
@@ -8,45 +8,54 @@ from __future__ import annotations
 
 import functools
 import hmac
+from urllib.parse import urlsplit
 
 from flask import g, redirect, request, url_for
 
-from mapserver.auth import role_at_least, sessions
+from mapserver import audit
+from mapserver.auth import identify, role_at_least
 from mapserver.errors import Forbidden, Unauthorised
 from mapserver.web import database, published
+from mapserver.web.links import site_origin
+from mapserver.web.negotiate import wants_html
 
-SESSION_COOKIE = "mapserver_session"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def load_user() -> None:
-    """Find the user of this request, once, before any admin view runs."""
-    g.user, g.csrf, g.via_token = None, None, False
-    header = request.headers.get("Authorization", "")
-    with database().connection() as conn:
-        if header.startswith("Bearer "):
-            g.user = sessions.token_user(conn, header[len("Bearer "):].strip())
-            g.via_token = g.user is not None
-        elif request.cookies.get(SESSION_COOKIE):
-            found = sessions.session_user(conn, request.cookies[SESSION_COOKIE])
-            if found:
-                g.user, g.csrf = found
+    """Find the user of this request, once, before any admin view runs (views read g).
 
-
-def viewer_sees_staff_fields() -> bool:
-    """Tell whether this request comes from city staff (who may read staff-only fields).
-
-    Costs a query only when the request carries a token or a session cookie.
+    A change sent with a cookie (a browser's, so ambient authority) must also come
+    from this site: an Origin or Referer naming another site is refused, on top of
+    the CSRF token (login included, which has no user yet).
     """
-    if not (request.headers.get("Authorization") or request.cookies.get(SESSION_COOKIE)):
-        return False
-    if "user" not in g:
-        load_user()
-    return g.user is not None and role_at_least(g.user.role, "staff")
+    caller = identify.caller_of(request, database())
+    g.user, g.csrf, g.via_token = caller.user, caller.csrf, caller.via_token
+    if request.method in UNSAFE and not g.via_token and not _from_this_site():
+        _deny("cross-site", Forbidden("this change was sent from another site",
+                                      fix="make changes from the admin pages of this site"))
 
 
-def _wants_html() -> bool:
-    return not request.path.startswith("/admin/api/")
+def _from_this_site() -> bool:
+    """Tell whether the browser says the request comes from this site (or says nothing)."""
+    sent = request.headers.get("Origin") or request.headers.get("Referer")
+    if not sent:
+        return True  # old browsers and tools send neither; the CSRF token still applies
+    parts = urlsplit(sent)
+    return f"{parts.scheme}://{parts.netloc}" == site_origin()
+
+
+def _deny(reason: str, error: Forbidden | Unauthorised):
+    """Audit a refused attempt (who, from where, what), then raise it."""
+    with database().connection() as conn:
+        audit.record(conn, g.user.username if g.user else "anonymous", "denied",
+                     request.path[:200], method=request.method, reason=reason,
+                     status=error.status)
+    raise error
+
+
+# What each admin blueprint answers in: the pages are HTML, the API is JSON.
+FORMATS = {"admin_pages": ("html",), "admin_api": ("json",)}
 
 
 def requires(role: str):
@@ -58,16 +67,19 @@ def requires(role: str):
         @functools.wraps(view)
         def guarded(*args, **kwargs):
             if g.user is None:
-                if _wants_html() and request.method == "GET":
+                page = wants_html(FORMATS.get(request.blueprint, ("json",)))
+                if page and request.method == "GET":
                     return redirect(url_for("admin_pages.login", next=request.path))
-                raise Unauthorised("log in first", fix="send a session cookie or a Bearer token")
+                _deny("not-logged-in", Unauthorised(
+                    "log in first", fix="send a session cookie or a Bearer token"))
             if not role_at_least(g.user.role, role):
-                raise Forbidden(f"this needs the {role} role", fix="ask an administrator")
+                _deny("role", Forbidden(f"this needs the {role} role",
+                                        fix="ask an administrator"))
             if request.method in UNSAFE and not g.via_token:
                 sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
                 if not g.csrf or not hmac.compare_digest(sent, g.csrf):
-                    raise Forbidden("the form's CSRF token is missing or wrong",
-                                    fix="reload the page and submit again")
+                    _deny("csrf", Forbidden("the form's CSRF token is missing or wrong",
+                                            fix="reload the page and submit again"))
             return view(*args, **kwargs)
 
         return guarded

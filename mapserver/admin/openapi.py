@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import jsonify
 
 from mapserver.admin.api import blueprint
+from mapserver.admin.guard import requires
+from mapserver.params import LAYER_ID_REGEX
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 LAYER_ID = {"name": "layer_id", "in": "path", "required": True,
-            "schema": {"type": "string", "pattern": "^[a-z][a-z0-9-]{1,47}$"}}
+            "schema": {"type": "string", "pattern": LAYER_ID_REGEX}}
 REQUEST_ID = {"name": "request_id", "in": "path", "required": True,
               "schema": {"type": "integer"}}
 FID = {"name": "fid", "in": "path", "required": True, "schema": {"type": "integer"}}
@@ -88,6 +90,7 @@ def document() -> dict:
 
 
 @blueprint.get("/openapi.json")
+@requires("staff")
 def openapi():
-    """Describe this API (public: it holds no data)."""
+    """Describe this API to signed-in users (it maps the admin surface for an attacker)."""
     return jsonify(document())

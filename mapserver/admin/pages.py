@@ -20,10 +20,10 @@ from flask import (
     url_for,
 )
 
-from mapserver import audit
+from mapserver import audit, params
 from mapserver.admin import guard, publishing
 from mapserver.admin.uploads import ACCEPTED, ingest_upload
-from mapserver.auth import sessions, users
+from mapserver.auth import identify, sessions, users
 from mapserver.errors import Forbidden, InvalidParameter, MapServerError, NotFound
 from mapserver.layers import edits, registry
 from mapserver.layers.manifest import categories
@@ -40,6 +40,12 @@ LOGIN_CSRF_COOKIE = "mapserver_login_csrf"
 
 def _cookie_secure() -> bool:
     return current_app.extensions["mapserver.settings"].secure_cookies
+
+
+def _optional_int(name: str) -> int | None:
+    """Return a form field's whole number; an empty or absent field is None."""
+    text = request.form.get(name, "")
+    return params.parse_int(text, name) if text else None
 
 
 def _back(layer_id: str | None = None, message: str = "", error: str = ""):
@@ -78,7 +84,7 @@ def login():
             target = request.args.get("next", "")
             target = target if target.startswith("/admin") else url_for(".dashboard")
             response = redirect(target, code=303)
-            response.set_cookie(guard.SESSION_COOKIE, token, httponly=True, samesite="Lax",
+            response.set_cookie(identify.SESSION_COOKIE, token, httponly=True, samesite="Lax",
                                 secure=_cookie_secure(), path="/")
             return response
     csrf = secrets.token_urlsafe(24)
@@ -94,10 +100,10 @@ def login():
 def logout():
     """End the session."""
     with database().connection() as conn:
-        sessions.close_session(conn, request.cookies.get(guard.SESSION_COOKIE, ""))
+        sessions.close_session(conn, request.cookies.get(identify.SESSION_COOKIE, ""))
         audit.record(conn, g.user.username, "logout", g.user.username)
     response = redirect(url_for(".login"), code=303)
-    response.delete_cookie(guard.SESSION_COOKIE, path="/")
+    response.delete_cookie(identify.SESSION_COOKIE, path="/")
     return response
 
 
@@ -133,15 +139,15 @@ def upload():
     upload_file = request.files.get("file")
     if not layer_id or upload_file is None or not upload_file.filename:
         raise InvalidParameter("give a layer id and choose a file", fix="fill in both fields")
-    expected = request.form.get("expected_version") or None
     try:
+        expected = _optional_int("expected_version")
         with database().connection() as conn:
             report = ingest_upload(
                 conn, current_app.extensions["mapserver.settings"], upload_file, layer_id,
                 g.user.username, crs=request.form.get("crs") or None,
                 encoding=request.form.get("encoding") or None,
                 geometry=request.form.get("geometry") or None,
-                expected_version=int(expected) if expected and expected.isdigit() else None)
+                expected_version=expected)
     except MapServerError as exc:
         status = exc.status if exc.status < 500 else 500
         return render_template("admin/report.html", layer_id=layer_id, error=exc.description,
@@ -162,11 +168,11 @@ def publish(layer_id):
 @guard.requires("planner")
 def rollback(layer_id):
     """Serve the chosen version again."""
-    version = request.form.get("version", "")
-    if not version.isdigit():
+    version = _optional_int("version")
+    if version is None:
         raise InvalidParameter("choose a version", fix="pick one from the list")
     with database().connection() as conn:
-        edits.rollback(conn, layer_id, int(version), g.user.username)
+        edits.rollback(conn, layer_id, version, g.user.username)
     return _back(layer_id, f"now serving version {version}")
 
 
@@ -187,17 +193,17 @@ def describe(layer_id):
     style = {key: form[f"style_{key}"] for key in ("color", "fill") if form.get(f"style_{key}")}
     if style:
         changes["style"] = style
-    if form.get("minzoom", "").isdigit():
-        changes["minzoom"] = int(form["minzoom"])
+    minzoom = _optional_int("minzoom")
+    if minzoom is not None:
+        changes["minzoom"] = minzoom
     for name in form.getlist("field"):
         changes["fields"][name] = {"visibility": form.get(f"visibility_{name}", "staff")}
         if form.get(f"fielddesc_{name}", "").strip():
             text = form[f"fielddesc_{name}"].strip()
             changes["fields"][name]["description"] = {"en": text}
-    expected = form.get("expected_version", "")
+    expected = _optional_int("expected_version")
     with database().connection() as conn:
-        version = edits.describe(conn, layer_id, changes, g.user.username,
-                                    int(expected) if expected.isdigit() else None)
+        version = edits.describe(conn, layer_id, changes, g.user.username, expected)
     return _back(layer_id, f"saved as version {version}")
 
 
@@ -206,15 +212,14 @@ def describe(layer_id):
 def edit_feature(layer_id):
     """Correct one attribute of one feature (a new version)."""
     form = request.form
-    fid, field = form.get("fid", ""), form.get("field", "")
-    if not fid.isdigit() or not field:
+    fid, field = _optional_int("fid"), form.get("field", "")
+    if fid is None or not field:
         raise InvalidParameter("give a feature id and a field", fix="fill in both")
-    expected = form.get("expected_version", "")
+    expected = _optional_int("expected_version")
     with database().connection() as conn:
-        version = edits.edit_feature(conn, layer_id, int(fid),
+        version = edits.edit_feature(conn, layer_id, fid,
                                         {field: form.get("value", "").strip() or None},
-                                        g.user.username,
-                                        int(expected) if expected.isdigit() else None)
+                                        g.user.username, expected)
     return _back(layer_id, f"feature {fid} saved as version {version}")
 
 

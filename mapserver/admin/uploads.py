@@ -1,14 +1,17 @@
 """Turn an uploaded file into a new version of a layer, through the one ingest path.
 
-The file is saved under var/uploads with a safe name, loaded, and removed. A
-failed upload publishes nothing: the ingest transaction rolls back and the
-version being served stays.
+The file is saved under var/uploads with a safe name, loaded in a contained
+child process (`mapserver.ingest.contained`), and removed. A failed upload
+publishes nothing: the ingest transaction rolls back and the version being
+served stays. Every outcome is audited, refusals with their status.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import shutil
+import time
 from pathlib import Path
 
 from psycopg2 import sql
@@ -16,13 +19,15 @@ from psycopg2.extras import RealDictCursor
 from werkzeug.utils import secure_filename
 
 from mapserver import audit
-from mapserver.errors import InvalidData, InvalidParameter
+from mapserver.errors import InvalidData, InvalidParameter, MapServerError
+from mapserver.ingest import contained
 from mapserver.ingest.formats import DRIVERS
 from mapserver.layers import registry
-from mapserver.layers.manifest import Manifest, find, validate
+from mapserver.layers.manifest import Manifest, check_layer_id, find, validate
 
 ACCEPTED = sorted(set(DRIVERS) - {".shp"} | {".zip"})
 SAMPLE_ROWS = 3
+MAX_STEM, MAX_SUFFIX = 100, 12  # characters kept of an uploaded file's name and ending
 
 
 def _manifest_for(conn, settings, layer_id, path, crs, encoding, source_layer, geometry):
@@ -54,12 +59,38 @@ def _samples(conn, layer_id: str) -> list[dict]:
         return [dict(row) for row in cur.fetchall()]
 
 
+def sweep_stale(settings, older_than_s: float = 2 * contained.WALL_SECONDS) -> int:
+    """Remove upload folders no load can still be using (left by a killed worker); count them."""
+    folder = settings.var_dir / "uploads"
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - older_than_s
+    stale = [entry for entry in folder.iterdir() if entry.stat().st_mtime < cutoff]
+    for entry in stale:
+        shutil.rmtree(entry, ignore_errors=True)
+    return len(stale)
+
+
+def _sha256(path: Path) -> str:
+    """Return the file's SHA-256, so the audit log names exactly what was uploaded."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _safe_filename(raw: str | None) -> str:
+    """Return the upload's name as a safe file name short enough for any file system."""
+    name = Path(secure_filename(raw or ""))
+    return name.stem[:MAX_STEM] + name.suffix[:MAX_SUFFIX] if name.name else ""
+
+
 def ingest_upload(conn, settings, upload, layer_id: str, actor: str, *, crs=None, encoding=None,
                   source_layer=None, geometry=None, expected_version=None) -> dict:
-    """Load one uploaded file; return the load report with sample values."""
-    from mapserver.ingest.pipeline import load_layer  # pandas & co. only in the worker that ingests
-
-    filename = secure_filename(upload.filename or "")
+    """Load one uploaded file in a contained child; return the load report with samples."""
+    check_layer_id(layer_id)
+    filename = _safe_filename(upload.filename)
     suffix = Path(filename).suffix.lower()
     if suffix not in ACCEPTED:
         raise InvalidData(filename or "the upload",
@@ -69,26 +100,54 @@ def ingest_upload(conn, settings, upload, layer_id: str, actor: str, *, crs=None
     folder = settings.var_dir / "uploads" / secrets.token_hex(8)
     folder.mkdir(parents=True)
     path = folder / filename
+    digest = None
     try:
         upload.save(path)
-        manifest, published = _manifest_for(conn, settings, layer_id, path, crs, encoding,
-                                            source_layer, geometry)
-        existing = registry.get(conn, layer_id)
+        digest = _sha256(path)
+        result = contained.run(load_file, settings, path, layer_id, crs, encoding,
+                               source_layer, geometry, expected_version, name=filename)
+    except MapServerError as exc:
         conn.rollback()
-        report = load_layer(conn, manifest,
-                            published=existing.published if published is None else published,
-                            expected_version=expected_version,
-                            keep_versions=settings.keep_versions)
-    except InvalidData as exc:
-        audit.record(conn, actor, "upload-refused", layer_id, file=filename,
-                     problem=exc.problem)
+        audit.record(conn, actor, "upload-refused", layer_id, file=filename, sha256=digest,
+                     status=exc.status, problem=getattr(exc, "problem", exc.message))
+        conn.commit()
+        raise
+    except Exception:
+        conn.rollback()
+        audit.record(conn, actor, "upload-failed", layer_id, file=filename, sha256=digest,
+                     status=500)
         conn.commit()
         raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    audit.record(conn, actor, "upload", layer_id, file=filename, version=report.version,
-                 loaded=report.loaded)
+    audit.record(conn, actor, "upload", layer_id, file=filename, sha256=digest,
+                 version=result["version"], loaded=result["loaded"], status=201)
     conn.commit()
-    result = report.to_dict()
     result["samples"] = _samples(conn, layer_id)
     return result
+
+
+def load_file(settings, path: Path, layer_id: str, crs, encoding, source_layer, geometry,
+              expected_version) -> dict:
+    """Load a saved upload as `layer_id` on a connection of its own; return the report.
+
+    Runs in the contained child (see `mapserver.ingest.contained`).
+    """
+    from mapserver import db_roles
+    from mapserver.db import connect
+    from mapserver.ingest.pipeline import load_layer
+
+    conn = connect(db_roles.urls(settings).app)  # the admin's role, like the web worker's
+    try:
+        manifest, published = _manifest_for(conn, settings, layer_id, path, crs, encoding,
+                                            source_layer, geometry)
+        existing = registry.get(conn, layer_id)
+        city = registry.city_extent(conn)
+        conn.rollback()
+        report = load_layer(conn, manifest,
+                            published=existing.published if published is None else published,
+                            expected_version=expected_version,
+                            keep_versions=settings.keep_versions, city=city)
+        return report.to_dict()
+    finally:
+        conn.close()

@@ -9,7 +9,9 @@ import click
 
 from mapserver.cli.common import connect, current_settings
 from mapserver.errors import InvalidData
+from mapserver.ingest import contained
 from mapserver.layers import manifest as manifests
+from mapserver.layers import registry
 
 
 @click.command()
@@ -25,33 +27,52 @@ from mapserver.layers import manifest as manifests
 @click.option("--quiet", is_flag=True, help="Print no progress bar.")
 def load(targets, load_all, layer_id, crs, encoding, source_layer, geometry, if_changed, quiet):
     """Load layers: by manifest id (LAYER_ID...), every manifest (--all), or PATH --layer ID."""
+    settings = current_settings()
+    connect(settings).close()  # migrations, before any child loads
+    progress = not quiet and sys.stderr.isatty()
+    for job, args, name in _plan_loads(settings, targets, load_all, layer_id, crs, encoding,
+                                       source_layer, geometry):
+        # Each load runs in a contained child: a file that crashes GDAL costs the child only.
+        summary = contained.run(job, settings, *args, progress, if_changed, name=name)
+        click.echo(summary or f"layer {name}: unchanged, version kept")
+
+
+def load_manifest(settings, manifest, published, progress, if_changed) -> str | None:
+    """Load one layer from its manifest; return the report's summary (None: unchanged)."""
+    from mapserver import db_roles
+    from mapserver.db import connect as open_connection
     from mapserver.ingest.pipeline import load_layer
 
-    settings = current_settings()
-    plans = _plan_loads(settings, targets, load_all, layer_id, crs, encoding, source_layer,
-                        geometry)
-    conn = connect(settings)
+    # As the application role: the child reads untrusted files, and the tables it makes
+    # must be the app's to replace and drop later (docs/ARCHITECTURE.md, "Database roles").
+    conn = open_connection(db_roles.urls(settings).app)
     try:
-        for manifest, published in plans:
-            report = load_layer(conn, manifest, published=published,
-                                progress=not quiet and sys.stderr.isatty(),
-                                keep_versions=settings.keep_versions, if_changed=if_changed)
-            if report is None:
-                click.echo(f"layer {manifest.id}: unchanged, version kept")
-            else:
-                click.echo(report.summary())
+        city = registry.city_extent(conn)
+        conn.rollback()
+        report = load_layer(conn, manifest, published=published, progress=progress,
+                            keep_versions=settings.keep_versions, if_changed=if_changed,
+                            city=city)
     finally:
         conn.close()
+    return None if report is None else report.summary()
+
+
+def load_file(settings, path, layer_id, crs, encoding, source_layer, geometry, progress,
+              if_changed) -> str | None:
+    """Describe a file (when its layer has no manifest) and load it as `layer_id`."""
+    manifest, published = _file_manifest(settings, path, layer_id, crs, encoding, source_layer,
+                                         geometry)
+    return load_manifest(settings, manifest, published, progress, if_changed)
 
 
 def _plan_loads(settings, targets, load_all, layer_id, crs, encoding, source_layer, geometry):
-    """Return (manifest, published) pairs in an order where linked layers come first."""
+    """Return the loads to run as (function, arguments, name), linked layers first."""
     if load_all:
         if targets:
             raise InvalidData("mapserver load", "--all takes no layer ids",
                               fix="use either --all or names")
         chosen = list(manifests.load_all(settings.layers_dir).values())
-        return [(m, True) for m in _dependency_order(chosen)]
+        return [(load_manifest, (m, True), m.id) for m in _dependency_order(chosen)]
     if not targets:
         raise InvalidData("mapserver load", "nothing to load",
                           fix="name layer ids, a file with --layer ID, or --all")
@@ -59,8 +80,8 @@ def _plan_loads(settings, targets, load_all, layer_id, crs, encoding, source_lay
         if len(targets) != 1:
             raise InvalidData("mapserver load", "--layer takes exactly one file",
                               fix="load one file at a time")
-        return [_file_manifest(settings, Path(targets[0]), layer_id, crs, encoding,
-                               source_layer, geometry)]
+        path = Path(targets[0])
+        return [(load_file, (path, layer_id, crs, encoding, source_layer, geometry), path.name)]
     if crs or encoding or source_layer:
         raise InvalidData("mapserver load", "--crs, --encoding and --source-layer go with a "
                           "file and --layer", fix="mapserver load PATH --layer ID --crs ...")
@@ -69,7 +90,7 @@ def _plan_loads(settings, targets, load_all, layer_id, crs, encoding, source_lay
             raise InvalidData(target, "looks like a file, but no --layer was given",
                               fix=f"mapserver load {target} --layer LAYER_ID")
     chosen = [manifests.find(settings.layers_dir, t) for t in targets]
-    return [(m, True) for m in _dependency_order(chosen)]
+    return [(load_manifest, (m, True), m.id) for m in _dependency_order(chosen)]
 
 
 def _dependency_order(chosen):

@@ -68,13 +68,12 @@ def tiles_export(layers, target, zoom_text, quiet):
     """Write LAYERS' tiles to one PMTiles archive any static host or CDN can serve."""
     from mapserver.tiles.batch import export_pmtiles, seed_size
     from mapserver.tiles.grid import parse_zoom_range
-    from mapserver.tiles.sql import layer_zooms
 
     conn = connect(current_settings())
     try:
         records = _records(conn, layers)
         if zoom_text is None:
-            low = min(layer_zooms(r)[0] for r in records)
+            low = min(r.spec.minzoom for r in records)
             zoom_text = f"{low}-{max(low, 16)}"
         zooms = parse_zoom_range(zoom_text)
         with _bar(seed_size(records, zooms), quiet, "export") as bar:

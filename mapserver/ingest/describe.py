@@ -15,7 +15,13 @@ import pyogrio
 from mapserver.errors import InvalidData
 from mapserver.ingest.attributes import normalised_columns
 from mapserver.ingest.gdal_lockdown import refused_fetches
-from mapserver.ingest.reader import CSV_OPTIONS, codec_name, no_fetch_attempted, resolve
+from mapserver.ingest.reader import (
+    CSV_OPTIONS,
+    codec_name,
+    no_fetch_attempted,
+    resolve,
+    unique_columns,
+)
 
 KINDS = {"Point": "point", "MultiPoint": "point", "LineString": "line",
          "MultiLineString": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
@@ -50,7 +56,7 @@ def describe_file(path: Path, layer_id: str, *, crs=None, encoding=None, layer=N
                           f"(it says {info.get('geometry_type')})",
                           fix="say which with --geometry point|line|polygon, splitting the "
                           "file by kind if it mixes them")
-    columns = [str(c) for c in info["fields"]]
+    columns = unique_columns(path.name, info["fields"])
     dtypes = dict(zip(columns, (str(d) for d in info["dtypes"]), strict=True))
     fields = [{
         "name": name, "source": column, "type": _field_type(dtypes[column]),

@@ -40,6 +40,13 @@ class Reprojector:
         area = source_crs.area_of_use
         self.area = ((area.west, area.south, area.east, area.north) if area
                      else (-180.0, -90.0, 180.0, 90.0))
+        self.bounds: tuple[float, float, float, float] | None = None  # of all, in lon/lat
+        self.samples: list[np.ndarray] = []  # a few source coordinates of each batch
+
+    def placed(self) -> tuple[tuple | None, np.ndarray]:
+        """Return the lon/lat extent seen so far and a sample of source coordinates."""
+        points = np.vstack(self.samples) if self.samples else np.empty((0, 2))
+        return self.bounds, points
 
     def _transform(self, coords: np.ndarray) -> np.ndarray:
         x, y = self.transformer.transform(coords[:, 0], coords[:, 1], errcheck=False)
@@ -50,7 +57,19 @@ class Reprojector:
         flat = shapely.force_2d(geometries)
         out = flat if self.identity else shapely.transform(flat, self._transform)
         self.check_area(out)
+        self._remember(flat, out)
         return out
+
+    def _remember(self, flat: np.ndarray, out: np.ndarray) -> None:
+        coords = shapely.get_coordinates(flat[::max(1, len(flat) // 20)])
+        self.samples.append(coords[:: max(1, len(coords) // 20)][:20])
+        present = out[~shapely.is_missing(out) & ~shapely.is_empty(out)]
+        if len(present):
+            box = shapely.total_bounds(present)
+            if self.bounds is not None:
+                box = (min(box[0], self.bounds[0]), min(box[1], self.bounds[1]),
+                       max(box[2], self.bounds[2]), max(box[3], self.bounds[3]))
+            self.bounds = tuple(float(v) for v in box)
 
     def check_area(self, geometries: np.ndarray) -> None:
         """Raise when coordinates fall outside the CRS's area of use (swapped axes, wrong CRS)."""
@@ -72,7 +91,8 @@ class Reprojector:
                 f"{count} feature(s) lie outside the area where {self.crs.name} "
                 f"({self.crs.to_string()}) is used (lon {west:.2f}..{east:.2f}, lat "
                 f"{south:.2f}..{north:.2f}); the first is at {example[0]:.4f}, {example[1]:.4f}",
-                fix="check the declared CRS (--crs) and whether x/y (lon/lat) are swapped",
+                fix="check the coordinate reference system the file is said to be in, and "
+                "whether its x and y (lon and lat) columns are swapped",
             )
 
 

@@ -21,7 +21,7 @@ from mapserver.cadastral import parcel_id
 from mapserver.cadastral.assessment import reduce_per_key
 from mapserver.cadastral.buildings import ParcelIndex
 from mapserver.errors import InvalidData
-from mapserver.ingest import store, swap
+from mapserver.ingest import placement, store, swap
 from mapserver.ingest.attributes import convert, select_fields
 from mapserver.ingest.geometry import Reprojector, clean
 from mapserver.ingest.reader import open_source
@@ -125,11 +125,12 @@ class _Link:
 
 def load_layer(conn, manifest, *, published: bool = True, progress: bool = False,
                expected_version: int | None = None, keep_versions: int = 5,
-               if_changed: bool = False) -> LoadReport | None:
+               if_changed: bool = False, city=None) -> LoadReport | None:
     """Load a layer as a new version and swap it in; return its report.
 
     With `if_changed`, return None without loading when the manifest and its
-    files are those of the version already served.
+    files are those of the version already served.  With `city` (a lon/lat
+    box), a source lying far from it gets a warning naming the likely cause.
     """
     started = time.perf_counter()
     digest = checksum(manifest)
@@ -149,7 +150,7 @@ def load_layer(conn, manifest, *, published: bool = True, progress: bool = False
             next_fid = 1
             for source in manifest.sources:
                 next_fid = _load_source(cur, staging, manifest, source, report, joins, links,
-                                        later, next_fid, progress)
+                                        later, next_fid, progress, city)
             if next_fid == 1:
                 names = ", ".join(s.path.name for s in manifest.sources)
                 raise InvalidData(names, "has no features to load",
@@ -173,7 +174,7 @@ def load_layer(conn, manifest, *, published: bool = True, progress: bool = False
 
 
 def _load_source(cur, staging, manifest, source, report, joins, links, later, next_fid,
-                 progress) -> int:
+                 progress, city) -> int:
     with open_source(source.path, layer=source.layer, crs=source.crs,
                      encoding=source.encoding, batch_size=BATCH_SIZE) as opened:
         reprojector = Reprojector(opened.crs, opened.name)
@@ -198,6 +199,11 @@ def _load_source(cur, staging, manifest, source, report, joins, links, later, ne
             next_fid += len(frame)
             bar.set_postfix(features=read)
         report.read += read
+        bounds, points = reprojector.placed()
+        if city is not None and bounds is not None:
+            warning = placement.far_from_city(opened.name, bounds, points, opened.crs, city)
+            if warning:
+                report.warn(warning)
         report.sources.append({
             "name": opened.name, "driver": opened.driver, "layer": opened.layer,
             "features": read, "crs": opened.crs.to_string(), "crs_origin": opened.crs_origin,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -66,30 +67,25 @@ class OpenedSource:
 
 
 def _inspect_zip(path: Path) -> str:
-    """Return the /vsizip/ path of the one dataset inside a zip, after checking the archive."""
+    """Return the /vsizip/ path of the one dataset inside a zip, after checking the archive.
+
+    Counts, declared sizes and the packing ratio are checked from the central
+    directory before a byte is decompressed, so a bomb costs nothing; only then
+    is every member's CRC checked (decompression stops at the declared size).
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
+            _check_zip_directory(path, entries)
             broken = archive.testzip()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InvalidData(path.name, f"is not a readable zip archive ({exc})",
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+            RuntimeError, ValueError) as exc:
+        # RuntimeError: an encrypted member; NotImplementedError: an unknown compression.
+        raise InvalidData(path.name, f"is not a readable zip archive ({_short(exc)})",
                           fix="zip the files again, or upload them unzipped") from None
     if broken:
         raise InvalidData(path.name, f"the zip member {broken} is corrupt",
                           fix="zip the files again")
-    if len(entries) > MAX_ZIP_ENTRIES:
-        raise InvalidData(path.name, f"holds {len(entries)} files (at most {MAX_ZIP_ENTRIES})",
-                          fix="zip only the dataset's own files")
-    total = sum(e.file_size for e in entries)
-    packed = max(sum(e.compress_size for e in entries), 1)
-    if total > MAX_ZIP_BYTES or total / packed > MAX_ZIP_RATIO:
-        raise InvalidData(path.name, "unpacks to far more than it holds (a zip bomb?)",
-                          fix="upload the data itself")
-    for entry in entries:
-        member = PurePosixPath(entry.filename)
-        if member.is_absolute() or ".." in member.parts:
-            raise InvalidData(path.name, f"has an unsafe member path {entry.filename!r}",
-                              fix="zip the files with paths inside the archive")
     datasets = [e.filename for e in entries if PurePosixPath(e.filename).suffix.lower()
                 in DRIVERS and not e.filename.startswith("__MACOSX")]
     if len(datasets) != 1:
@@ -104,6 +100,30 @@ def _inspect_zip(path: Path) -> str:
             raise InvalidData(f"{path.name}:{inner}", "the shapefile has no .dbf (attributes)",
                               fix="add the .dbf file of the same name to the zip")
     return f"/vsizip/{path}/{inner}"
+
+
+def _check_zip_directory(path: Path, entries: list[zipfile.ZipInfo]) -> None:
+    """Refuse an archive from its central directory alone: too many, too big, unsafe names."""
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise InvalidData(path.name, f"holds {len(entries)} files (at most {MAX_ZIP_ENTRIES})",
+                          fix="zip only the dataset's own files")
+    total = sum(e.file_size for e in entries)
+    packed = max(sum(e.compress_size for e in entries), 1)
+    if total > MAX_ZIP_BYTES or total / packed > MAX_ZIP_RATIO:
+        raise InvalidData(path.name, "unpacks to far more than it holds (a zip bomb?)",
+                          fix="upload the data itself")
+    for entry in entries:
+        member = PurePosixPath(entry.filename)
+        if member.is_absolute() or ".." in member.parts:
+            raise InvalidData(path.name, "has an unsafe member path "
+                              f"{entry.filename[:80]!r}",
+                              fix="zip the files with paths inside the archive")
+
+
+def _short(exc: Exception) -> str:
+    """Return an exception's message cut to one short line, with no local path in it."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text.replace(str(Path.cwd()), "")[:120]
 
 
 def _check_shapefile(path: Path) -> None:
@@ -228,6 +248,17 @@ def _open_member(target: str):
     return open(target, "rb")
 
 
+def unique_columns(name: str, columns) -> list[str]:
+    """Return the file's column names, refusing a file that names two columns alike."""
+    names = [str(c) for c in columns]
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        raise InvalidData(name, f"has more than one column named {', '.join(map(repr, twice))}",
+                          fix="rename the repeated columns in the file (e.g. in a spreadsheet "
+                          "or GIS program) and upload it again")
+    return names
+
+
 def codec_name(name: str, encoding: str) -> str:
     """Return Python's name for a declared encoding, or say clearly that it is unknown."""
     try:
@@ -280,7 +311,7 @@ def _open_stream(name, target, suffix, driver, layer, crs, encoding, options, ba
             yield OpenedSource(
                 name=name, driver=driver, layer=layer, crs=source_crs, crs_origin=origin,
                 encoding=encoding or meta.get("encoding"),
-                columns=[str(c) for c in meta["fields"]],
+                columns=unique_columns(name, meta["fields"]),
                 batches=_batches(reader, meta, name, encoding),
             )
     except (InvalidData, GeneratorExit):
@@ -329,15 +360,29 @@ def _check_text(batch, name: str, encoding: str | None) -> None:
                     " in the manifest, or a .cpg file beside a shapefile)") from None
 
 
+def _geometries(wkb: np.ndarray, name: str, first: int) -> np.ndarray:
+    """Return shapely geometries, refusing the file where one cannot exist (a one-point line)."""
+    geometries = shapely.from_wkb(wkb, on_invalid="ignore")
+    unreadable = np.flatnonzero(pd.isna(geometries) & ~pd.isna(wkb))
+    if len(unreadable):
+        numbers = ", ".join(str(first + i + 1) for i in unreadable[:5])
+        raise InvalidData(name, f"feature {numbers} has a geometry that cannot exist (a line "
+                          "with one position, or a ring with fewer than four)",
+                          fix="correct or delete those features in a GIS program")
+    return geometries
+
+
 def _batches(reader, meta, name, encoding) -> Iterator[Batch]:
     geometry_column = meta["geometry_name"] or "wkb_geometry"
+    first = 0  # number of features before this batch, for messages
     try:
         for record_batch in reader:
             wkb = record_batch.column(geometry_column).to_numpy(zero_copy_only=False)
             attributes = record_batch.drop_columns([geometry_column])
             _check_text(attributes, name, encoding)
             attributes = attributes.to_pandas()
-            yield Batch(attributes=attributes, geometries=shapely.from_wkb(wkb))
+            yield Batch(attributes=attributes, geometries=_geometries(wkb, name, first))
+            first += len(wkb)
     except UnicodeDecodeError as exc:
         raise _decode_error(name, encoding, exc) from None
     except (OSError, ValueError) as exc:  # pyarrow and GDAL errors mid-stream

@@ -21,7 +21,6 @@ from psycopg2 import sql
 from mapserver.errors import InvalidData
 from mapserver.ingest.geometry import STORAGE_SRID
 from mapserver.ingest.swap import STORED_TYPES, lock_layer, make_current
-from mapserver.site.search import SEARCHED_NAMES
 
 
 def create_staging(cur, manifest) -> str:
@@ -77,10 +76,9 @@ def _index_and_measure(cur, staging: str, manifest) -> tuple[int, list | None]:
         cur.execute(sql.SQL("CREATE INDEX ON layers.{} ({})").format(
             table, sql.Identifier(id_field)))
     # The map's search box matches these fields by substring and trigram similarity.
-    for field in manifest.fields:
-        if field.public and field.type == "text" and field.name in SEARCHED_NAMES:
-            cur.execute(sql.SQL("CREATE INDEX ON layers.{} USING gin ({} gin_trgm_ops)").format(
-                table, sql.Identifier(field.name)))
+    for field in manifest.searchable_fields:
+        cur.execute(sql.SQL("CREATE INDEX ON layers.{} USING gin ({} gin_trgm_ops)").format(
+            table, sql.Identifier(field.name)))
     cur.execute(sql.SQL("ANALYZE layers.{}").format(table))
     cur.execute(sql.SQL(
         "SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"

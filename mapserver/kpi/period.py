@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from mapserver.errors import InvalidParameter
 
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")  # ASCII digits (\d also takes '٢٠٢٦')
 MAX_MONTHS = 120
 
 

@@ -23,7 +23,7 @@ from mapserver.layers.manifest import validate
 # Manifest keys a planner may change after loading; fields may change only these keys.
 DESCRIBABLE = {"title", "description", "category", "keywords", "licence", "attribution",
                "style", "minzoom", "maxzoom", "default_on", "valid_from", "valid_to"}
-FIELD_KEYS = {"title", "description", "visibility"}
+FIELD_KEYS = {"title", "description", "visibility", "searchable"}
 MERGED = {"title", "description", "style", "licence"}  # dicts a change updates key by key
 
 
@@ -121,7 +121,7 @@ def edit_feature(conn, layer_id: str, fid: int, properties: dict, actor: str,
             raise NotFound(f"layer '{layer_id}' has no feature {fid}", fix="check the id")
 
     return _derive(conn, current, current.manifest, actor, "edit-feature", expected_version,
-                   change=change, details={"fid": int(fid), "properties": properties})
+                   change=change, details={"fid": int(fid), "fields": sorted(properties)})
 
 
 def _derive(conn, current, manifest: dict, actor: str, action: str,

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-from mapserver.errors import InvalidData, NotFound
+from mapserver.errors import InvalidData, InvalidParameter, NotFound
+from mapserver.params import is_layer_id
 
 PG_TYPES = {
     "text": "text",
@@ -39,6 +40,15 @@ def _validator() -> jsonschema.protocols.Validator:
     return cls(_schema(), format_checker=cls.FORMAT_CHECKER)
 
 
+def check_layer_id(layer_id: str) -> str:
+    """Return `layer_id` if it fits the schema's id pattern, else raise InvalidParameter."""
+    if not is_layer_id(layer_id):
+        raise InvalidParameter(f"'{layer_id[:60]}' is not a layer id",
+                               fix="use 2 to 48 lower-case letters, digits and hyphens, "
+                               "starting with a letter (e.g. road-closures)")
+    return layer_id
+
+
 def categories() -> list[str]:
     """Return the dataset categories a manifest may name (the schema's list)."""
     return list(_schema()["properties"]["category"]["enum"])
@@ -55,9 +65,16 @@ class Field:
     source: str | None = None
     title: dict | None = None
     editable: bool = False
+    searchable: bool = False
 
     @property
     def public(self) -> bool:
+        """Whether the field may leave the server: the one place the visibility rule is written.
+
+        Every output reaches a field through `Manifest.public_fields` (or this
+        property); tests/test_one_rule.py checks that no other module reads
+        `visibility`.
+        """
         return self.visibility == "public"
 
     @property
@@ -79,10 +96,18 @@ class Source:
 
 @dataclass(frozen=True)
 class Manifest:
-    """A validated layer manifest."""
+    """A validated layer manifest.
+
+    Typed views are parsed on first use and kept (``cached_property``): the
+    registry's records hold one each, cached per worker, so the tile path reads
+    attributes and never re-parses the raw dict.  `raw` must not change after
+    that (nothing mutates a manifest in place: a change is a new version).
+    `folder` resolves `sources` and `joins`; a manifest read back from the
+    registry has none and is only served, never loaded.
+    """
 
     raw: dict
-    folder: Path
+    folder: Path | None = None
 
     @property
     def id(self) -> str:
@@ -92,13 +117,47 @@ class Manifest:
     def geometry(self) -> str:
         return self.raw["geometry"]
 
-    @property
-    def fields(self) -> list[Field]:
-        return [Field(**spec) for spec in self.raw["fields"]]
+    @cached_property
+    def fields(self) -> tuple[Field, ...]:
+        return tuple(Field(**spec) for spec in self.raw["fields"])
+
+    @cached_property
+    def public_fields(self) -> tuple[Field, ...]:
+        """Return the fields anybody may see, in manifest order: what every output reads."""
+        return tuple(f for f in self.fields if f.public)
+
+    @cached_property
+    def public_field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.public_fields)
+
+    @cached_property
+    def searchable_fields(self) -> tuple[Field, ...]:
+        """Return the public fields flagged ``searchable``; a staff field is never searched."""
+        return tuple(f for f in self.public_fields if f.searchable)
 
     @property
-    def public_fields(self) -> list[Field]:
-        return [f for f in self.fields if f.public]
+    def id_field(self) -> str | None:
+        return self.raw.get("id_field")
+
+    @cached_property
+    def zooms(self) -> tuple[int, int]:
+        """Return (minzoom, maxzoom), the schema's defaults where the manifest says nothing."""
+        props = _schema()["properties"]
+        return (int(self.raw.get("minzoom", props["minzoom"]["default"])),
+                int(self.raw.get("maxzoom", props["maxzoom"]["default"])))
+
+    @property
+    def minzoom(self) -> int:
+        return self.zooms[0]
+
+    @property
+    def maxzoom(self) -> int:
+        return self.zooms[1]
+
+    @property
+    def page(self) -> str | None:
+        """Return the site path of a feature's own page, ``{fid}`` standing for its id, or None."""
+        return self.raw.get("page")
 
     def field(self, name: str) -> Field | None:
         """Return the field called `name`, or None."""
@@ -148,6 +207,10 @@ def validate(raw: dict, origin: str) -> list[str]:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         problems.append(f"{origin}: fields: {', '.join(duplicates)} declared twice")
+    for spec in raw["fields"]:
+        if spec.get("searchable") and spec["type"] != "text":
+            problems.append(f"{origin}: fields: '{spec['name']}' is searchable but not text "
+                            "(the search matches text)")
     for key in ("id_field",):
         if raw.get(key) and raw[key] not in names:
             problems.append(f"{origin}: {key}: '{raw[key]}' is not one of the fields")
@@ -160,7 +223,8 @@ def validate(raw: dict, origin: str) -> list[str]:
     for link in raw.get("links", []):
         if link["into"] not in names:
             problems.append(f"{origin}: links: '{link['into']}' is not one of the fields")
-    if raw.get("minzoom", 0) > raw.get("maxzoom", 22):
+    low, high = Manifest(raw=raw).zooms
+    if low > high:
         problems.append(f"{origin}: minzoom is above maxzoom")
     if raw.get("valid_from") and raw.get("valid_to") and raw["valid_from"] >= raw["valid_to"]:
         problems.append(f"{origin}: valid_from is not before valid_to")
@@ -190,7 +254,7 @@ def load_file(path: Path, *, check_sources: bool = True) -> Manifest:
                 problems.append(f"{path.name}: join table {join['path']} does not exist")
     if problems:
         raise InvalidData(str(path), "; ".join(problems),
-                          fix="see mapserver/manifest.schema.json for what each key takes")
+                          fix="see mapserver/layers/manifest.schema.json for what each key takes")
     return manifest
 
 

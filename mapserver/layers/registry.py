@@ -9,18 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from psycopg2.extras import RealDictCursor
 
 from mapserver.errors import NotFound
+from mapserver.layers.manifest import Manifest
+from mapserver.params import LAYER_ID_MAX, is_layer_id
 
+CITY_BOUNDARY = "city-boundary"  # the layer whose extent is the city's (home view, checks)
 COLUMNS = ("id, version, table_name, manifest, geometry_type, feature_count, bbox, "
            "source_checksum, loaded_at, load_report, published")
 
 
 @dataclass(frozen=True)
 class LayerRecord:
-    """One layer as the registry knows it."""
+    """One layer as the registry knows it.
+
+    `manifest` is the stored JSON as it is (for outputs that copy it); `spec` is
+    the same manifest typed, parsed on first use and kept with the record, so the
+    per-worker copy of the registry (registry_watch) serves tiles without parsing.
+    """
 
     id: str
     version: int
@@ -38,9 +47,14 @@ class LayerRecord:
     def loaded(self) -> bool:
         return self.version > 0 and self.table_name is not None
 
+    @cached_property
+    def spec(self) -> Manifest:
+        """Return the manifest typed: public and searchable fields, zoom range, page."""
+        return Manifest(raw=self.manifest)
+
     @property
-    def public_field_names(self) -> list[str]:
-        return [f["name"] for f in self.manifest["fields"] if f["visibility"] == "public"]
+    def public_field_names(self) -> tuple[str, ...]:
+        return self.spec.public_field_names
 
     def summary(self) -> dict:
         """Return what anybody may know about the layer (no staff-only field is named)."""
@@ -58,10 +72,10 @@ class LayerRecord:
             "licence": m["licence"],
             "attribution": m["attribution"],
             "default_on": m.get("default_on", False),
-            "minzoom": m.get("minzoom", 0),
-            "maxzoom": m.get("maxzoom", 22),
-            "fields": [{"name": f["name"], "type": f["type"], "description": f["description"]}
-                       for f in m["fields"] if f["visibility"] == "public"],
+            "minzoom": self.spec.minzoom,
+            "maxzoom": self.spec.maxzoom,
+            "fields": [{"name": f.name, "type": f.type, "description": f.description}
+                       for f in self.spec.public_fields],
         }
 
 
@@ -111,11 +125,17 @@ def _instant(text) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def city_extent(conn) -> tuple | None:
+    """Return the city's lon/lat box: the extent of the loaded city-boundary layer, or None."""
+    record = get(conn, CITY_BOUNDARY)
+    return tuple(record.bbox) if record is not None and record.loaded and record.bbox else None
+
+
 def public_layer(conn, layer_id: str) -> LayerRecord:
     """Return a layer anybody may see, or raise NotFound (unknown, draft and expired alike)."""
-    record = get(conn, layer_id) if isinstance(layer_id, str) and len(layer_id) <= 48 else None
+    record = get(conn, layer_id) if is_layer_id(layer_id) else None
     if record is None or not is_public(record):
-        shown = str(layer_id)[:48]
+        shown = str(layer_id)[:LAYER_ID_MAX]
         raise NotFound(f"no published layer '{shown}'",
                        fix="see /layers (or /ogc/collections) for the published layers")
     return record

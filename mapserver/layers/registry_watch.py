@@ -15,6 +15,7 @@ rebuilt at least every ``MAX_AGE`` seconds, and whenever the listening connectio
 breaks, in case a notification was lost.  Validity windows (``valid_from`` /
 ``valid_to``) are checked at each lookup, not when the copy was taken.
 Notifications do not cross to read replicas: the listener connects to the primary.
+It connects as the public read role (create_app): it only reads the registry.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import psycopg2
 from mapserver.db import connect
 from mapserver.errors import NotFound
 from mapserver.layers import registry
+from mapserver.params import LAYER_ID_MAX
 
 CHANNEL = "mapserver_layers"
 MAX_AGE = 60.0
@@ -52,7 +54,7 @@ class RegistryWatch:
         """Return a layer anybody may see, or raise NotFound, as `registry.public_layer` does."""
         record = self.records().get(layer_id) if isinstance(layer_id, str) else None
         if record is None or not registry.is_public(record):
-            raise NotFound(f"no published layer '{str(layer_id)[:48]}'",
+            raise NotFound(f"no published layer '{str(layer_id)[:LAYER_ID_MAX]}'",
                            fix="see /layers (or /ogc/collections) for the published layers")
         return record
 

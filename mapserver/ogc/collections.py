@@ -6,9 +6,10 @@ from flask import request
 
 from mapserver.layers import registry
 from mapserver.ogc import blueprint, counts, crs, describe
-from mapserver.ogc.respond import JSON, SCHEMA, html_response, json_response, self_links, wants_html
+from mapserver.ogc.respond import JSON, SCHEMA, html_response, json_response, self_links
 from mapserver.params import check_known
-from mapserver.web import database
+from mapserver.web import public_database
+from mapserver.web.negotiate import wants_html
 
 BASIC = {"f"}
 
@@ -17,7 +18,7 @@ BASIC = {"f"}
 def collections():
     """List every public collection."""
     check_known(request.args, BASIC)
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         layers = registry.public_layers(conn)
         offered = crs.offered_by_layer(conn, layers)
     doc = {"links": self_links("/collections", title="the collections"),
@@ -31,16 +32,16 @@ def collections():
 def collection(collection_id: str):
     """Describe one public collection, with its downloads and how often each was fetched."""
     check_known(request.args, BASIC)
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         record = registry.public_layer(conn, collection_id)
         downloads = counts.for_layer(conn, record.id)
         offered = crs.offered(conn, record)
     doc = describe.collection(record, offered, full=True)
     doc["downloads"] = downloads
-    doc["fields"] = [{"name": f["name"], "type": f["type"],
-                      "title": describe.english(f.get("title")) or f["name"],
-                      "description": describe.english(f.get("description"))}
-                     for f in describe.public_fields(record)]
+    doc["fields"] = [{"name": f.name, "type": f.type,
+                      "title": describe.english(f.title) or f.name,
+                      "description": describe.english(f.description)}
+                     for f in record.spec.public_fields]
     if wants_html():
         return html_response("collection.html", doc=doc)
     return json_response(doc, JSON)
@@ -50,7 +51,7 @@ def collection(collection_id: str):
 def queryables(collection_id: str):
     """Return the JSON Schema of what one may filter and sort on (public fields only)."""
     check_known(request.args, BASIC)
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         record = registry.public_layer(conn, collection_id)
     doc = describe.queryables(record)
     if wants_html():

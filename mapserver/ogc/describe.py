@@ -34,11 +34,6 @@ def english(text) -> str:
     return text or ""
 
 
-def public_fields(record: LayerRecord) -> list[dict]:
-    """Return the manifest's public field entries, in order."""
-    return [f for f in record.manifest["fields"] if f["visibility"] == "public"]
-
-
 def download_links(record: LayerRecord) -> list[dict]:
     """Return one enclosure link per whole-layer download format."""
     base = f"/collections/{record.id}/download."
@@ -92,11 +87,11 @@ def queryables(record: LayerRecord) -> dict:
     props = {"geometry": {"format": GEOMETRY_FORMATS.get(record.manifest["geometry"],
                                                          "geometry-any"),
                           "title": "geometry"}}
-    for f in public_fields(record):
-        entry = dict(JSON_TYPES[f["type"]])
-        entry["title"] = english(f.get("title")) or f["name"]
-        entry["description"] = english(f.get("description"))
-        props[f["name"]] = entry
+    for f in record.spec.public_fields:
+        entry = dict(JSON_TYPES[f.type])
+        entry["title"] = english(f.title) or f.name
+        entry["description"] = english(f.description)
+        props[f.name] = entry
     return {
         "$schema": "https://json-schema.org/draft/2019-09/schema",
         "$id": url(f"/collections/{record.id}/queryables"),

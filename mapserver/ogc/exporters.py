@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape
 from psycopg2 import sql
 
 from mapserver.ogc import query
-from mapserver.ogc.describe import english, public_fields
+from mapserver.ogc.describe import english
 
 BATCH = 2000
 CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")  # spreadsheet formula starters
@@ -52,7 +52,7 @@ def _rows(conn, statement: sql.Composable, params=()):
 
 def geojson_chunks(conn, record):
     """Yield the layer as one GeoJSON FeatureCollection, in pieces of about BATCH features."""
-    columns = [f["name"] for f in public_fields(record)]
+    columns = list(record.public_field_names)
     statement = sql.SQL("SELECT {} FROM {} AS t ORDER BY fid").format(
         query.feature_json(columns), query.table(record))
     licence = record.manifest["licence"]
@@ -83,7 +83,7 @@ def _csv_text(value):
 
 def csv_chunks(conn, record):
     """Yield the layer as CSV: fid, every public field, and the geometry as WKT."""
-    columns = [f["name"] for f in public_fields(record)]
+    columns = list(record.public_field_names)
     statement = sql.SQL("SELECT fid, {}, ST_AsText(geom) FROM {} ORDER BY fid").format(
         sql.SQL(", ").join(sql.Identifier(c) for c in columns), query.table(record))
     rows = _rows(conn, statement)
@@ -108,10 +108,10 @@ def csvw_metadata(record, csv_url: str) -> dict:
     m = record.manifest
     columns = [{"name": "fid", "titles": "fid", "datatype": "integer", "required": True,
                 "dc:description": "Feature id (the OGC API featureId)"}]
-    for f in public_fields(record):
-        columns.append({"name": f["name"], "titles": english(f.get("title")) or f["name"],
-                        "datatype": CSVW_TYPES[f["type"]],
-                        "dc:description": english(f.get("description"))})
+    for f in record.spec.public_fields:
+        columns.append({"name": f.name, "titles": english(f.title) or f.name,
+                        "datatype": CSVW_TYPES[f.type],
+                        "dc:description": english(f.description)})
     columns.append({"name": "wkt", "titles": "wkt", "datatype": "string",
                     "propertyUrl": "http://www.opengis.net/ont/geosparql#asWKT",
                     "dc:description": "Geometry as WKT, EPSG:4326 longitude/latitude"})
@@ -136,11 +136,11 @@ DRIVERS = {"gpkg": "GPKG", "shp.zip": "ESRI Shapefile", "kml": "KML"}
 
 def _schema(record, driver: str) -> dict:
     props = {}
-    for f in public_fields(record):
-        kind = FIONA_TYPES[f["type"]]
+    for f in record.spec.public_fields:
+        kind = FIONA_TYPES[f.type]
         if driver != "GPKG" and kind in ("bool", "datetime"):
             kind = "int" if kind == "bool" else "str"  # Shapefile/KML lack these types
-        props[f["name"]] = kind
+        props[f.name] = kind
     return {"geometry": record.geometry_type or "Unknown", "properties": props}
 
 

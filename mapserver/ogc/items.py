@@ -9,7 +9,7 @@ import psycopg2
 from flask import Response, request
 
 from mapserver import params
-from mapserver.admin.guard import viewer_sees_staff_fields
+from mapserver.auth.identify import caller_of
 from mapserver.errors import InvalidParameter, NotFound
 from mapserver.layers import registry
 from mapserver.ogc import blueprint, cql, crs, query
@@ -22,9 +22,9 @@ from mapserver.ogc.respond import (
     link,
     request_url_with,
     url,
-    wants_html,
 )
-from mapserver.web import database
+from mapserver.web import database, public_database
+from mapserver.web.negotiate import wants_html
 
 
 def _filters(record, args, staff: bool,
@@ -67,6 +67,11 @@ def _run(action):
                                    "bbox-crs") from exc
 
 
+def _pool(staff: bool):
+    """Return the pool to read with: staff-only fields are readable only by the app role."""
+    return database() if staff else public_database()
+
+
 def _output_crs(args, offered: list[str], html: bool) -> crs.Crs:
     """Return the CRS of the answer's coordinates: `crs` for JSON; the HTML map is CRS84."""
     asked = crs.resolve(args.get("crs"), offered, "crs")  # checked in HTML too
@@ -80,8 +85,8 @@ def items(collection_id: str):
     html = wants_html(("json", "geojson", "html"))
     limit = params.parse_limit(args.get("limit"))
     offset = params.parse_offset(args.get("offset"))
-    staff = viewer_sees_staff_fields()
-    with database().connection(read_only=True) as conn:
+    staff = caller_of(request, database()).at_least("staff")
+    with _pool(staff).connection(read_only=True) as conn:
         record = registry.public_layer(conn, collection_id)
         offered = crs.offered(conn, record)
         where, columns, keys = _filters(record, args, staff, offered)
@@ -120,17 +125,19 @@ def item(collection_id: str, feature_id: str):
     args = request.args
     params.check_known(args, params.ITEM_PARAMS)
     html = wants_html(("json", "geojson", "html"))
-    staff = viewer_sees_staff_fields()
-    with database().connection(read_only=True) as conn:
+    staff = caller_of(request, database()).at_least("staff")
+    with _pool(staff).connection(read_only=True) as conn:
         record = registry.public_layer(conn, collection_id)
         visible = list(query.visible_types(record, staff))
         columns = params.parse_properties(args.get("properties"), visible)
         output = _output_crs(args, crs.offered(conn, record), html)
-        if not feature_id.isascii() or not feature_id.isdigit() or len(feature_id) > 18:
+        try:
+            fid = params.parse_int(feature_id, "feature id")
+        except InvalidParameter:
             raise NotFound(f"collection {record.id!r} has no feature {feature_id[:32]!r}",
-                           fix="feature ids are whole numbers; take them from the items")
+                           fix="feature ids are whole numbers; take them from the items") from None
         with conn.cursor() as cur:
-            text = _run(lambda: query.one(cur, record, int(feature_id), columns, output))
+            text = _run(lambda: query.one(cur, record, fid, columns, output))
     if text is None:
         raise NotFound(f"collection {record.id!r} has no feature {feature_id}",
                        fix="take feature ids from the items")

@@ -9,7 +9,7 @@ parameters name public fields only.
 from __future__ import annotations
 
 from mapserver.ogc.crs import CRS84
-from mapserver.ogc.describe import DOWNLOADS, JSON_TYPES, english, public_fields
+from mapserver.ogc.describe import DOWNLOADS, JSON_TYPES, english
 from mapserver.params import LIMIT_DEFAULT, LIMIT_MAXIMUM
 
 
@@ -76,10 +76,10 @@ def _collection_paths(record, offered: list[str]) -> dict:
     cid = record.id
     crs_params = _crs_params(offered)
     title = english(record.manifest["title"])
-    fields = public_fields(record)
-    names = [f["name"] for f in fields]
-    props = [_param(f["name"], english(f.get("description")) or f["name"],
-                    dict(JSON_TYPES[f["type"]])) for f in fields]
+    fields = record.spec.public_fields
+    names = [f.name for f in fields]
+    props = [_param(f.name, english(f.description) or f.name,
+                    dict(JSON_TYPES[f.type])) for f in fields]
     listing = {"type": "string", "pattern": r"^[+-]?[a-z_0-9]+(,[+-]?[a-z_0-9]+)*$",
                "description": "comma-separated; one of " + ", ".join(names)}
     items_params = [COMMON["f"], COMMON["limit"], COMMON["offset"], COMMON["bbox"],

@@ -23,15 +23,14 @@ def table(record: LayerRecord) -> sql.Composable:
 
 def public_types(record: LayerRecord) -> dict[str, str]:
     """Return public field name -> manifest type, in manifest order."""
-    return {f["name"]: f["type"] for f in record.manifest["fields"]
-            if f["visibility"] == "public"}
+    return {f.name: f.type for f in record.spec.public_fields}
 
 
 def visible_types(record: LayerRecord, staff: bool) -> dict[str, str]:
     """Return the fields a reader may see: staff see every field, everyone else public ones."""
     if not staff:
         return public_types(record)
-    return {f["name"]: f["type"] for f in record.manifest["fields"]}
+    return {f.name: f.type for f in record.spec.fields}
 
 
 def geometry_json(crs: Crs = STORAGE) -> tuple[sql.Composable, list]:

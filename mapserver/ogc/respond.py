@@ -1,9 +1,9 @@
-"""Content negotiation, links and response shapes shared by the OGC API views.
+"""Links, media types and response shapes shared by the OGC API views.
 
 JSON is the default whatever the client sends (OWSLib sends ``Accept: */*``,
 GDAL ``application/json``); HTML only for ``f=html`` or a browser that prefers
-it.  Links are absolute, because the OGC test suite and GDAL follow them as
-they are.
+it: the rule of every route, in `mapserver.web.negotiate`.  Links are absolute,
+because the OGC test suite and GDAL follow them as they are.
 """
 
 from __future__ import annotations
@@ -13,27 +13,17 @@ from urllib.parse import urlencode
 
 from flask import Response, render_template, request
 
-from mapserver.params import parse_format
+from mapserver.web.links import absolute
+from mapserver.web.negotiate import GEOJSON as GEOJSON  # re-exported for the OGC views
+from mapserver.web.negotiate import HTML, JSON, wants_html
 
-JSON = "application/json"
-GEOJSON = "application/geo+json"
-HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA = "application/schema+json"
 
 
-def wants_html(formats=("json", "html")) -> bool:
-    """Return whether to answer in HTML: f=html, or no f and a browser's Accept header."""
-    chosen = parse_format(request.args.get("f"), formats)
-    if chosen is not None:
-        return chosen == "html"
-    best = request.accept_mimetypes.best_match([JSON, GEOJSON, HTML], default=JSON)
-    return best == HTML and request.accept_mimetypes[HTML] > request.accept_mimetypes[JSON]
-
-
 def root() -> str:
     """Return the absolute URL of the API's landing page, without a trailing slash."""
-    return request.url_root.rstrip("/") + "/ogc"
+    return absolute("/ogc")
 
 
 def url(path: str = "", **query) -> str:

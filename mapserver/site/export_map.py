@@ -17,6 +17,7 @@ from psycopg2 import sql
 
 from mapserver.errors import SetupError
 from mapserver.layers import registry
+from mapserver.layers.style import resolve as resolve_style
 
 LEAFLET = Path(__file__).resolve().parents[2] / "static" / "node_modules" / "leaflet" / "dist"
 REMOTE_ASSET = re.compile(
@@ -47,12 +48,8 @@ def _public_geojson(conn, record: registry.LayerRecord) -> dict:
 
 
 def _style(record: registry.LayerRecord) -> dict:
-    s = record.manifest.get("style", {})
-    polygon = record.manifest["geometry"] == "polygon"
-    return {"color": s.get("color", "#333333"), "weight": s.get("weight", 2),
-            "fillColor": s.get("fill", s.get("color", "#666666")),
-            "fillOpacity": s.get("fill_opacity", 0.3 if polygon else 0.9),
-            "radius": s.get("radius", 5)}
+    """Return the layer's Leaflet path options, as the residents' map draws it."""
+    return resolve_style(record.manifest["geometry"], record.manifest.get("style"))
 
 
 def _legend(records, lang: str) -> str:
@@ -91,9 +88,9 @@ def build_map(conn, layer_ids: list[str], lang: str = "en") -> str:
     boxes = [r.bbox for r in records if r.bbox]
     for record in records:
         style = _style(record)
-        fields = [f for f in record.manifest["fields"] if f["visibility"] == "public"]
-        labels = [str(escape((f.get("title") or f["description"]).get(lang)
-                             or (f.get("title") or f["description"])["en"])) for f in fields]
+        fields = record.spec.public_fields
+        labels = [str(escape((f.title or f.description).get(lang)
+                             or (f.title or f.description)["en"])) for f in fields]
         title = record.manifest["title"].get(lang) or record.manifest["title"]["en"]
         marker = None
         if record.manifest["geometry"] == "point":
@@ -101,7 +98,7 @@ def build_map(conn, layer_ids: list[str], lang: str = "en") -> str:
         folium.GeoJson(
             _public_geojson(conn, record), name=str(escape(title)), marker=marker,
             style_function=lambda _feature, s=style: s,
-            popup=folium.GeoJsonPopup(fields=[f["name"] for f in fields], aliases=labels),
+            popup=folium.GeoJsonPopup(fields=[f.name for f in fields], aliases=labels),
         ).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.get_root().html.add_child(folium.Element(_legend(records, lang)))

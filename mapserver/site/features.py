@@ -9,57 +9,31 @@ public fields and passed as identifiers, values as parameters.
 from __future__ import annotations
 
 import json
-import math
 
 from psycopg2 import sql
 
 from mapserver.errors import InvalidParameter, NotFound
 from mapserver.layers.registry import LayerRecord
+from mapserver.params import parse_int
 
 MAX_ROWS = 3000  # a box answers at most this many features, flagged as truncated
-MAX_FID = 2**63 - 1
-
-
-def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
-    """Return (minx, miny, maxx, maxy) in EPSG:4326 from 'minx,miny,maxx,maxy'."""
-    if not text:
-        raise InvalidParameter("bbox is missing", fix="add bbox=minx,miny,maxx,maxy in degrees")
-    parts = text.split(",")
-    if len(parts) != 4:
-        raise InvalidParameter(f"bbox has {len(parts)} numbers instead of 4",
-                               fix="use bbox=minx,miny,maxx,maxy, e.g. -71.16,42.35,-71.06,42.40")
-    try:
-        minx, miny, maxx, maxy = (float(p) for p in parts)
-    except ValueError:
-        raise InvalidParameter("bbox holds something that is not a number",
-                               fix="use bbox=minx,miny,maxx,maxy in decimal degrees") from None
-    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
-        raise InvalidParameter("bbox holds an infinite or NaN value", fix="use finite degrees")
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90
-            and -90 <= maxy <= 90):
-        raise InvalidParameter("bbox lies outside -180..180, -90..90",
-                               fix="give longitudes and latitudes in degrees")
-    if minx > maxx or miny > maxy:
-        raise InvalidParameter("bbox minimum is above its maximum",
-                               fix="order it minx,miny,maxx,maxy")
-    return minx, miny, maxx, maxy
 
 
 def parse_fid(text: str) -> int:
     """Return a feature id from a path segment, or raise NotFound (ids are whole numbers)."""
-    if not text.isdigit() or int(text) > MAX_FID:
-        raise NotFound(f"there is no feature '{text[:40]}'", fix="feature ids are whole numbers")
-    return int(text)
+    try:
+        return parse_int(text, "feature id")
+    except InvalidParameter:
+        raise NotFound(f"there is no feature '{text[:40]}'",
+                       fix="feature ids are whole numbers") from None
 
 
 def label_field(record: LayerRecord) -> str | None:
     """Return the public field that names a feature to a person (the manifest's id_field)."""
-    public = record.public_field_names
-    chosen = record.manifest.get("id_field")
-    if chosen in public:
+    chosen = record.spec.id_field
+    if chosen in record.public_field_names:
         return chosen
-    texts = [f["name"] for f in record.manifest["fields"]
-             if f["visibility"] == "public" and f["type"] == "text"]
+    texts = [f.name for f in record.spec.public_fields if f.type == "text"]
     return texts[0] if texts else None
 
 

@@ -4,30 +4,31 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from mapserver import params
 from mapserver.errors import InvalidParameter
 from mapserver.layers import registry
 from mapserver.site import features
 from mapserver.site import search as searching
-from mapserver.web import database, i18n
+from mapserver.web import i18n, public_database
 
 blueprint = Blueprint("map_api", __name__)
 
 
 def _limit(text: str | None) -> int:
+    """Return the row limit; above MAX_ROWS it is clamped."""
     if text is None:
         return features.MAX_ROWS
-    if not text.isdigit() or int(text) < 1:
-        raise InvalidParameter(f"limit '{text[:20]}' is not a positive whole number",
-                               fix=f"use limit=1..{features.MAX_ROWS}")
-    return min(int(text), features.MAX_ROWS)
+    return params.parse_int(text, "limit", minimum=1, maximum=features.MAX_ROWS, clamp=True,
+                            fix=f"use limit=1..{features.MAX_ROWS}")
 
 
 @blueprint.get("/map/features/<layer_id>.geojson")
 def features_in_box(layer_id: str):
     """Return the features of a layer inside bbox (public label fields, row-limited)."""
-    bbox = features.parse_bbox(request.args.get("bbox"))
+    # One envelope: the map clamps its view to -180..180 and never sends a crossing box.
+    [bbox] = params.parse_bbox(request.args.get("bbox"), crossing=False, required=True)
     limit = _limit(request.args.get("limit"))
-    with database().connection(read_only=True) as conn:
+    with public_database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, layer_id)
         body = features.features_in_bbox(conn, record, bbox, limit=limit)
     return Response(body, mimetype="application/geo+json")
@@ -37,7 +38,7 @@ def features_in_box(layer_id: str):
 def feature(layer_id: str, fid: str):
     """Return one feature with all its public fields, for a popup."""
     number = features.parse_fid(fid)
-    with database().connection(read_only=True) as conn:
+    with public_database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, layer_id)
         body = features.one_feature(conn, record, number)
     response = jsonify(body)
@@ -54,7 +55,7 @@ def search():
         raise InvalidParameter(i18n.translate(exc.message, max=searching.MAX_QUERY,
                                               min=searching.MIN_QUERY)) from None
     lang = i18n.current()
-    with database().connection(read_only=True) as conn:
+    with public_database().connection(read_only=True) as conn:
         records = registry.public_layers(conn)
         results = searching.search(conn, records, text)
     titles = {r.id: i18n.localized(r.manifest["title"], lang) for r in records}

@@ -10,7 +10,8 @@ from flask import Blueprint, jsonify, render_template, request
 
 from mapserver.errors import InvalidParameter, MapServerError
 from mapserver.site import feedback as store
-from mapserver.web import database, i18n
+from mapserver.web import i18n, public_database
+from mapserver.web.negotiate import wants_html
 
 blueprint = Blueprint("feedback", __name__, template_folder="../templates")
 MAX_BODY = 16 * 1024
@@ -27,10 +28,6 @@ def _form() -> dict:
     return request.form.to_dict()
 
 
-def _wants_html() -> bool:
-    return not request.is_json and request.accept_mimetypes.accept_html
-
-
 def _translated(exc: MapServerError) -> MapServerError:
     """Return the error with its catalogue key replaced by the reader's-language message."""
     message = i18n.translate(exc.message, max_comment=store.MAX_COMMENT,
@@ -41,32 +38,38 @@ def _translated(exc: MapServerError) -> MapServerError:
 
 def _submit(kind: str):
     lang = i18n.current()
+    html = wants_html()  # decided first: a wrong f= must not come after storing
     try:
         form = _form()
         if kind == "score":
             score, comment = store.parse_score(form)
         else:
             what, why, contact = store.parse_request(form)
-        with database().connection() as conn:
-            store.check_rate(conn, request.remote_addr or "unknown")
-            if kind == "score":
+        client = request.remote_addr or "unknown"
+        content = (score, comment) if kind == "score" else (what, why, contact)
+        with public_database().connection() as conn:
+            store.check_rate(conn, client)
+            fresh = store.first_time(conn, client, kind, *content)  # not a double click
+            if fresh and kind == "score":
                 store.store_score(conn, score, comment, lang)
-            else:
+            elif fresh:
                 store.store_request(conn, what, why, contact, lang)
     except (InvalidParameter, store.TooManyRequests) as exc:
         error = _translated(exc)
-        if _wants_html():
+        if html:
             return _page(errors={kind: error.message}, form=request.form,
                          status=error.status)
         raise error from None
     message = i18n.translate("feedback_thanks" if kind == "score" else "request_thanks")
-    if _wants_html():
+    if html:
         return _page(done={kind: message})
+    if not fresh:
+        return jsonify({"status": "already-stored", "message": message}), 200
     return jsonify({"status": "stored", "message": message}), 201
 
 
 def _page(*, errors=None, done=None, form=None, status=200):
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         requests = store.public_requests(conn, limit=20)
     return render_template("feedback.html", errors=errors or {}, done=done or {},
                            form=form or {}, requests=requests), status

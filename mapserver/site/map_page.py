@@ -13,8 +13,8 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, send_from_directory
 
-from mapserver.layers import registry
-from mapserver.web import database, i18n
+from mapserver.layers import registry, style
+from mapserver.web import i18n, public_database
 
 blueprint = Blueprint("mapsite", __name__, template_folder="../templates")
 
@@ -50,24 +50,25 @@ def asset_version() -> str:
 def layer_config(record: registry.LayerRecord, lang: str) -> dict:
     """Return what the map needs to draw and label one layer (public fields only)."""
     m = record.manifest
-    fields = [{"name": f["name"], "type": f["type"],
-               "label": i18n.localized(f.get("title") or f["description"], lang),
-               "description": i18n.localized(f["description"], lang)}
-              for f in m["fields"] if f["visibility"] == "public"]
+    fields = [{"name": f.name, "type": f.type,
+               "label": i18n.localized(f.title or f.description, lang),
+               "description": i18n.localized(f.description, lang)}
+              for f in record.spec.public_fields]
     return {
         "id": record.id,
         "title": i18n.localized(m["title"], lang),
         "description": i18n.localized(m["description"], lang),
         "category": m["category"],
         "geometry": m["geometry"],
-        "style": m.get("style", {}),
+        "style": style.resolve(m["geometry"], m.get("style")),  # drawn as it is
         "default_on": bool(m.get("default_on", False)),
-        "minzoom": m.get("minzoom", 0),
-        "maxzoom": m.get("maxzoom", 22),
+        "minzoom": record.spec.minzoom,
+        "maxzoom": record.spec.maxzoom,
         "dense": (record.feature_count or 0) > DENSE,
         "attribution": m["attribution"],
         "bbox": record.bbox,
         "fields": fields,
+        "page": record.spec.page,
     }
 
 
@@ -95,7 +96,6 @@ def map_config(records: list[registry.LayerRecord], lang: str) -> dict:
             "feature": "/map/features/{layer}/{fid}.json",
             "search": "/api/search",
             "score": "/api/feedback/score",
-            "building": "/buildings/{fid}",
             "feedback": "/feedback",
         },
     }
@@ -105,7 +105,7 @@ def map_config(records: list[registry.LayerRecord], lang: str) -> dict:
 def index():
     """Return the city map."""
     lang = i18n.current()
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         records = registry.public_layers(conn)
     return render_template("map.html", config=map_config(records, lang), scripts=SCRIPTS)
 

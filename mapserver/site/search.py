@@ -18,9 +18,6 @@ from mapserver.layers.registry import LayerRecord
 MAX_QUERY = 100
 MIN_QUERY = 2
 MAX_RESULTS = 10
-# Fields a person types into a search box: parcel ids, addresses, names, street labels.
-# Codes (pole ids, zone codes) are left out: they cost a scan and nobody types them.
-SEARCHED_NAMES = ("ml", "address", "name", "label")
 
 
 def clean_query(text: str | None) -> str:
@@ -36,11 +33,14 @@ def clean_query(text: str | None) -> str:
 
 
 def searched_fields(record: LayerRecord) -> list[str]:
-    """Return the layer's public text fields worth searching, its id field first."""
-    public_text = [f["name"] for f in record.manifest["fields"]
-                   if f["visibility"] == "public" and f["type"] == "text"]
-    chosen = [name for name in public_text if name in SEARCHED_NAMES]
-    chosen.sort(key=lambda n: n != record.manifest.get("id_field"))
+    """Return the layer's searchable fields (public ones only), its id field first.
+
+    Manifests flag what a person types into a search box (parcel ids, addresses,
+    names, street labels); codes such as pole ids are left out: they cost a scan
+    and nobody types them.
+    """
+    chosen = [f.name for f in record.spec.searchable_fields]
+    chosen.sort(key=lambda n: n != record.spec.id_field)
     return chosen
 
 

@@ -16,7 +16,7 @@ from mapserver.tiles.cache import TileCache
 from mapserver.tiles.grid import count_tiles, tiles_in_bbox
 from mapserver.tiles.metadata import public_fields
 from mapserver.tiles.render import cache_key, render_tile
-from mapserver.tiles.sql import layer_zooms
+from mapserver.tiles.sql import in_zoom
 
 
 def union_bbox(records) -> list[float]:
@@ -32,7 +32,7 @@ def union_bbox(records) -> list[float]:
 def useful_zooms(records, zooms) -> list[int]:
     """Return the zooms of `zooms` at which at least one layer has tiles."""
     return [z for z in zooms
-            if any(layer_zooms(r)[0] <= z <= layer_zooms(r)[1] for r in records)]
+            if any(in_zoom(r, z) for r in records)]
 
 
 def seed(conn, cache: TileCache, records, zooms, *, progress: Callable | None = None) -> dict:
@@ -116,8 +116,8 @@ def pmtiles_metadata(records) -> dict:
         "vector_layers": [{
             "id": r.id,
             "description": r.manifest["description"]["en"],
-            "minzoom": layer_zooms(r)[0],
-            "maxzoom": layer_zooms(r)[1],
+            "minzoom": r.spec.minzoom,
+            "maxzoom": r.spec.maxzoom,
             "fields": public_fields(r),
         } for r in records],
     }

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from mapserver.errors import InvalidParameter
+from mapserver.params import parse_int
 
 MAX_ZOOM = 22
 # Half the width of the Web Mercator square, in metres (EPSG:3857).
@@ -24,18 +25,7 @@ _DIGITS = re.compile(r"[0-9]{1,10}")
 
 def _integer(value, name: str) -> int:
     """Return a path segment as a non-negative integer, or raise InvalidParameter."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    else:
-        text = str(value)
-        if not _DIGITS.fullmatch(text):
-            shown = text if len(text) <= 20 else text[:20] + "..."
-            raise InvalidParameter(f"tile {name} '{shown}' is not a whole number >= 0",
-                                   fix=f"give {name} as digits, e.g. 15/9913/12119")
-        number = int(text)
-    if number < 0:
-        raise InvalidParameter(f"tile {name} {number} is negative", fix=f"use {name} >= 0")
-    return number
+    return parse_int(value, f"tile {name}", fix=f"give {name} as digits, e.g. 15/9913/12119")
 
 
 def parse_tile(z, x, y, *, minzoom: int = 0, maxzoom: int = MAX_ZOOM) -> tuple[int, int, int]:

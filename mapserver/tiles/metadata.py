@@ -7,7 +7,7 @@ its English description, so a staff field is never even named.
 from __future__ import annotations
 
 from mapserver.tiles.grid import MAX_ZOOM, tile_range
-from mapserver.tiles.sql import CLUSTER_BELOW_ZOOM, layer_zooms
+from mapserver.tiles.sql import CLUSTER_BELOW_ZOOM
 
 WEB_MERCATOR_QUAD = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 CRS_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
@@ -17,9 +17,8 @@ POINT_COUNT = "Number of points merged into this one at low zoom (points are clu
 
 def public_fields(record) -> dict[str, str]:
     """Return {field name: English description} of the fields a tile of the layer carries."""
-    fields = {f["name"]: f["description"]["en"] for f in record.manifest["fields"]
-              if f["visibility"] == "public"}
-    low, _ = layer_zooms(record)
+    fields = {f.name: f.description["en"] for f in record.spec.public_fields}
+    low, _ = record.spec.zooms
     if record.manifest["geometry"] == "point" and low < CLUSTER_BELOW_ZOOM:
         fields["point_count"] = POINT_COUNT
     return fields
@@ -32,7 +31,7 @@ def _bounds(record) -> list[float]:
 def tilejson(record, tiles_url: str) -> dict:
     """Return the TileJSON 3.0.0 document of a layer; `tiles_url` is the absolute template."""
     m = record.manifest
-    low, high = layer_zooms(record)
+    low, high = record.spec.zooms
     minx, miny, maxx, maxy = _bounds(record)
     center_zoom = min(max(low, 13), high)   # about a city's whole extent
     return {
@@ -62,7 +61,7 @@ def tileset(record, base: str) -> dict:
 
     `base` is the absolute URL of /ogc/collections/{id}/tiles/WebMercatorQuad.
     """
-    low, high = layer_zooms(record)
+    low, high = record.spec.zooms
     bounds = _bounds(record)
     limits = []
     for z in range(low, min(high, MAX_ZOOM) + 1):

@@ -37,15 +37,9 @@ MARGIN = BUFFER / EXTENT      # ST_TileEnvelope's margin: 64/4096 of a tile
 _AS_TEXT = {"date", "datetime"}
 
 
-def layer_zooms(record) -> tuple[int, int]:
-    """Return (minzoom, maxzoom) of a layer from its manifest."""
-    m = record.manifest
-    return int(m.get("minzoom", 0)), int(m.get("maxzoom", 22))
-
-
 def in_zoom(record, z: int) -> bool:
     """Return whether the layer has tiles at zoom z."""
-    low, high = layer_zooms(record)
+    low, high = record.spec.zooms
     return low <= z <= high
 
 
@@ -56,12 +50,10 @@ def clustered(record, z: int) -> bool:
 
 def _public_columns(record) -> list[sql.Composable]:
     columns = []
-    for f in record.manifest["fields"]:
-        if f["visibility"] != "public":
-            continue
-        ident = sql.SQL("t.{}").format(sql.Identifier(f["name"]))
-        if f["type"] in _AS_TEXT:
-            ident = sql.SQL("{}::text AS {}").format(ident, sql.Identifier(f["name"]))
+    for f in record.spec.public_fields:
+        ident = sql.SQL("t.{}").format(sql.Identifier(f.name))
+        if f.type in _AS_TEXT:
+            ident = sql.SQL("{}::text AS {}").format(ident, sql.Identifier(f.name))
         columns.append(ident)
     return columns
 

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from mapserver.errors import InvalidParameter, NotFound
+from mapserver.params import LAYER_ID_MAX, is_layer_id
 from mapserver.tiles import metadata
 from mapserver.tiles.cache import TileCache
 from mapserver.tiles.grid import parse_tile
@@ -30,7 +31,6 @@ from mapserver.tiles.render import cache_key, render_tile
 MAX_COMPOSITE = 10
 TILE_MAX_AGE = 300
 IMMUTABLE = "public, max-age=31536000, immutable"
-_LAYER_ID = re.compile(r"[a-z][a-z0-9-]{1,47}")
 _ENTITY_TAG = re.compile(r'(?:W/)?("[^"]*")')
 
 
@@ -57,8 +57,9 @@ def layer_ids(text: str) -> list[str]:
         if not part:
             raise InvalidParameter(f"layer list '{text[:100]}' has an empty name",
                                    fix="separate layer ids with single commas: a,b,c")
-        if not _LAYER_ID.fullmatch(part):
-            raise NotFound(f"no published layer '{part[:48]}'", fix="see /layers for the ids")
+        if not is_layer_id(part):
+            raise NotFound(f"no published layer '{part[:LAYER_ID_MAX]}'",
+                           fix="see /layers for the ids")
         if part not in ids:
             ids.append(part)
         if len(ids) > MAX_COMPOSITE:
@@ -83,8 +84,8 @@ def answer(extensions: dict, ids: list[str], z, x, y, *, wanted_version: str | N
         return TileAnswer(304, headers)
 
     def render() -> bytes:
-        # Only a miss borrows a database connection; a hit is a file read.
-        with extensions["mapserver.db"].connection(read_only=True) as conn:
+        # Only a miss borrows a connection (of the public role); a hit is a file read.
+        with extensions["mapserver.db.public"].connection(read_only=True) as conn:
             return render_tile(conn, records, z, x, y)
 
     if any(_time_bounded(r) for r in records):

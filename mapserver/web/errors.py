@@ -10,8 +10,9 @@ from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
 from mapserver.errors import MapServerError
+from mapserver.web.security import request_id
 
-GENERIC = "the server failed to answer; the error was logged"
+GENERIC = "the server failed to answer; the error was logged as request {}"
 
 
 def _body(code: str, description: str, status: int):
@@ -26,7 +27,9 @@ def init_app(app) -> None:
     @app.errorhandler(MapServerError)
     def mapserver_error(exc: MapServerError):
         if exc.status >= 500:
-            app.logger.error("%s: %s", type(exc).__name__, exc.description, exc_info=exc)
+            app.logger.error("request %s: %s: %s", request_id(), type(exc).__name__,
+                             exc.description, exc_info=exc)
+            return _body(exc.code, f"{exc.description} (request {request_id()})", exc.status)
         return _body(exc.code, exc.description, exc.status)
 
     @app.errorhandler(HTTPException)
@@ -36,5 +39,5 @@ def init_app(app) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        app.logger.exception("unhandled error")
-        return _body("ServerError", GENERIC, 500)
+        app.logger.exception("request %s: unhandled error", request_id())
+        return _body("ServerError", GENERIC.format(request_id()), 500)

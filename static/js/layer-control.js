@@ -36,7 +36,7 @@
   });
 
   function swatch(cfg) {
-    var style = CityMap.pathStyle(cfg);
+    var style = cfg.style;
     var node = CityMap.el('span', {'class': 'ms-swatch ' + cfg.geometry, 'aria-hidden': 'true'});
     node.style.borderColor = style.color;
     if (cfg.geometry !== 'line') {

@@ -4,17 +4,8 @@
   'use strict';
   var CityMap = window.CityMap;
 
-  /* Leaflet path options from a manifest's style. */
-  CityMap.pathStyle = function (layer) {
-    var s = layer.style || {};
-    var polygon = layer.geometry === 'polygon';
-    return {
-      color: s.color || '#333', weight: s.weight === undefined ? (layer.geometry === 'point' ? 1 : 2) : s.weight,
-      fill: layer.geometry !== 'line', fillColor: s.fill || s.color || '#666',
-      fillOpacity: s.fill_opacity === undefined ? (polygon ? 0.3 : 0.9) : s.fill_opacity,
-      radius: s.radius || 5
-    };
-  };
+  // Each layer's `style` arrives resolved (Leaflet path options, defaults included) from the
+  // server (mapserver/layers/style.py): the map draws with it as it is.
 
   /* GeoJSON of the features in view, refetched when the view moves (row-limited by the server). */
   CityMap.BBoxLayer = L.FeatureGroup.extend({
@@ -53,7 +44,7 @@
       }));
     },
     _draw: function (body) {
-      var cfg = this._cfg, style = CityMap.pathStyle(cfg), renderer = this._renderer;
+      var cfg = this._cfg, style = cfg.style, renderer = this._renderer;
       var className = 'ms-feature ms-layer-' + cfg.id;
       this.clearLayers();
       L.geoJSON(body, {
@@ -90,11 +81,10 @@
   }
 
   function vectorTiles(cfg, tilejson) {
-    var style = CityMap.pathStyle(cfg);
     var names = (tilejson.vector_layers || []).map(function (v) { return v.id; });
     if (names.indexOf(cfg.id) < 0) { names.push(cfg.id); }
     var styles = {};
-    names.forEach(function (name) { styles[name] = L.extend({}, style, {fill: cfg.geometry !== 'line'}); });
+    names.forEach(function (name) { styles[name] = L.extend({}, cfg.style); });
     var grid = L.vectorGrid.protobuf(tilejson.tiles[0], {
       rendererFactory: L.canvas.tile,
       vectorTileLayerStyles: styles,

@@ -34,10 +34,11 @@
         dd.textContent = text;
       }
     });
-    if (layer.id === 'public-buildings') {
-      var link = CityMap.el('a', {href: CityMap.url(CityMap.config.urls.building, {fid: feature.id})},
+    if (layer.page) {
+      // The manifest's `page`: each feature of this layer has its own page on the site.
+      var link = CityMap.el('a', {href: CityMap.url(layer.page, {fid: feature.id})},
         CityMap.t('building_page'), CityMap.el('p', null, null, root));
-      link.setAttribute('data-building', String(feature.id));
+      link.setAttribute('data-feature-page', String(feature.id));
     }
     return root;
   };
