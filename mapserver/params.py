@@ -40,13 +40,17 @@ def is_layer_id(text) -> bool:
     return isinstance(text, str) and _LAYER_ID.fullmatch(text) is not None
 
 
+EVERYWHERE = frozenset({"lang"})  # the reader's language, read by the app for every page
+
+
 def check_known(names, allowed, field_names=()) -> None:
     """Reject any query parameter that is neither a known parameter nor a public field."""
+    known = set(allowed) | EVERYWHERE
     for name in names:
-        if name not in allowed and name not in field_names:
+        if name not in known and name not in field_names:
             raise InvalidParameter(
                 f"unknown query parameter {name[:64]!r}",
-                fix="use only " + ", ".join(sorted(allowed | set(field_names))))
+                fix="use only " + ", ".join(sorted(known | set(field_names))))
 
 
 def parse_format(raw: str | None, allowed=("json", "html")) -> str | None:

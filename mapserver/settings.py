@@ -66,6 +66,22 @@ def _public_url(name: str, raw: str | None) -> str | None:
     return raw.rstrip("/")
 
 
+def _city_bbox(name: str, raw: str | None) -> tuple[float, float, float, float] | None:
+    """minlon,minlat,maxlon,maxlat in degrees, read by the one bbox parser."""
+    if not raw:
+        return None
+    from mapserver.errors import InvalidParameter
+    from mapserver.params import parse_bbox
+
+    try:
+        (box,) = parse_bbox(raw, crossing=False, required=True)
+    except (InvalidParameter, ValueError) as exc:
+        raise SetupError(f"{name}={raw!r} is not a lon/lat box ({exc})",
+                         fix=f"set {name} to minlon,minlat,maxlon,maxlat, e.g. "
+                         "-71.161,42.352,-71.064,42.404") from None
+    return box
+
+
 def _epsg_codes(name: str, raw: str) -> tuple[int, ...]:
     codes = []
     for part in (p.strip() for p in raw.split(",")):
@@ -136,6 +152,10 @@ SETTINGS_DOC = {
     "MAPSERVER_TRUSTED_PROXIES": Setting(
         "0", "proxies in front (e.g. 1 for nginx doing TLS) whose "
         "X-Forwarded-For/-Proto/-Host/-Port are believed", "trusted_proxies", _whole(0)),
+    "MAPSERVER_CITY_BBOX": Setting(
+        None, "the city's extent as minlon,minlat,maxlon,maxlat; uploads far from it get a "
+        "warning naming swapped axes or a better CRS; unset: the extent of the loaded "
+        "city-boundary layer", "city_bbox", _city_bbox),
     "MAPSERVER_PUBLIC_URL": Setting(
         None, "the site's public address (e.g. https://maps.city.example): every absolute "
         "link and the Origin check of staff changes use it, never the request's Host header; "
@@ -168,6 +188,7 @@ class Settings:
     basemap_attribution: str
     trusted_proxies: int
     public_url: str | None
+    city_bbox: tuple[float, float, float, float] | None
     ogc_crs: tuple[int, ...]
 
     @property

@@ -30,6 +30,8 @@ PARAMS = ["bbox", "limit", "offset", "datetime", "filter", "filter-lang", "filte
 # What clients send to the OGC items in particular: filters and times, at the limits.
 ITEMS_SPECIAL = {
     "filter": ["(" * 500 + "ml = '1'" + ")" * 500, "ml = " + "1 + " * 3000 + "1",
+               "ml = " + "1+" * 3990 + "1", "NOT " * 1990 + "ml='a'",
+               "ml = '" + "-" * 7000 + "'",
                " AND ".join(["ml = 'a'"] * 2000), "ml LIKE '" + "%" * 5000 + "'",
                "S_INTERSECTS(geom, POLYGON((" + "0 0," * 5000 + "0 0)))",
                "ml = '²'", "ml IN (" + ",".join(["'a'"] * 5000) + ")"],

@@ -311,3 +311,14 @@ def test_a_double_submitted_form_is_stored_once(client, fresh_rate, small_city):
         cur.execute("SELECT count(*) FROM mapserver.recent_submissions WHERE fingerprint "
                     "LIKE %s", (f"%{comment}%",))
         assert cur.fetchone()[0] == 0  # a fingerprint, not the text
+
+
+@pytest.mark.parametrize("path", ["/kpi", "/kpi.json", "/catalog", "/catalog.jsonld", "/ogc",
+                                  "/ogc?f=html", "/ogc/collections",
+                                  "/ogc/collections/parcels?f=html",
+                                  "/ogc/collections/parcels/items?limit=1", "/feedback",
+                                  "/buildings/qr-sheet", "/admin/login"])
+def test_the_language_choice_is_accepted_on_every_page(client, path):
+    # Used to be a 400 ("unknown parameter lang") on /kpi, /catalog and /ogc.
+    joiner = "&" if "?" in path else "?"
+    assert client.get(f"{path}{joiner}lang=ro").status_code == 200

@@ -142,7 +142,7 @@ def load_file(settings, path: Path, layer_id: str, crs, encoding, source_layer, 
         manifest, published = _manifest_for(conn, settings, layer_id, path, crs, encoding,
                                             source_layer, geometry)
         existing = registry.get(conn, layer_id)
-        city = registry.city_extent(conn)
+        city = registry.city_extent(conn, settings.city_bbox)
         conn.rollback()
         report = load_layer(conn, manifest,
                             published=existing.published if published is None else published,

@@ -47,7 +47,7 @@ def load_manifest(settings, manifest, published, progress, if_changed) -> str | 
     # must be the app's to replace and drop later (docs/ARCHITECTURE.md, "Database roles").
     conn = open_connection(db_roles.urls(settings).app)
     try:
-        city = registry.city_extent(conn)
+        city = registry.city_extent(conn, settings.city_bbox)
         conn.rollback()
         report = load_layer(conn, manifest, published=published, progress=progress,
                             keep_versions=settings.keep_versions, if_changed=if_changed,

@@ -11,10 +11,11 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from mapserver.errors import InvalidParameter
 from mapserver.kpi import period as periods
 from mapserver.kpi import report, usage
+from mapserver.params import EVERYWHERE
 from mapserver.web import public_database
 
 blueprint = Blueprint("kpi", __name__)
-ALLOWED = {"from", "to", "names"}
+ALLOWED = {"from", "to", "names", *EVERYWHERE}
 # Paths whose successful GETs are counted as map use, by kind.
 COUNTED_PATHS = {"/": "page_view", "/api/search": "search"}
 
