@@ -59,8 +59,30 @@ ONE_BY_ONE = ("/items", ".geojson", "/api/search", "/kpi.json", ".mvt")
 
 
 @pytest.fixture(scope="module")
-def admin_token(database_url, demo_city):
-    with psycopg2.connect(database_url) as conn:
+def walk_city(cities):
+    """A copy of the small city for the walk alone: what other tests left in a shared
+    database (an audit entry quoting GDAL's SQL, say) is not in it, and what the walk
+    posts to the admin routes reaches no other test."""
+    city = cities.copy()
+    yield city
+    cities.drop(city)
+
+
+@pytest.fixture(scope="module")
+def app(walk_city):
+    from mapserver import create_app
+
+    return create_app(walk_city.settings())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def admin_token(walk_city):
+    with psycopg2.connect(walk_city.url) as conn:
         with conn.cursor() as cur:
             cur.execute("DELETE FROM mapserver.users WHERE username = 't-walker'")
         user = users.create(conn, "t-walker", "a long enough password", "admin")
