@@ -97,15 +97,24 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
-    """Serve the app over real HTTP on a free loopback port; yield its base URL."""
+@contextmanager
+def serving(app):
+    """Serve `app` over real HTTP (werkzeug, a thread per request) on a free loopback port."""
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """Serve the app over real HTTP on a free loopback port; yield its base URL."""
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture
