@@ -20,11 +20,14 @@ import psycopg2.pool
 from mapserver.errors import ServiceUnavailable
 
 
-def connect(url: str, *, statement_timeout_ms: int | None = None, application_name="mapserver"):
+def connect(url: str, *, statement_timeout_ms: int | None = None, application_name="mapserver",
+            connect_timeout_s: int | None = None):
     """Open one connection; the statement timeout bounds every query on it."""
     options = f"-c statement_timeout={int(statement_timeout_ms)}" if statement_timeout_ms else ""
+    extra = {"connect_timeout": int(connect_timeout_s)} if connect_timeout_s else {}
     try:
-        return psycopg2.connect(url, options=options, application_name=application_name)
+        return psycopg2.connect(url, options=options, application_name=application_name,
+                                **extra)
     except psycopg2.OperationalError as exc:
         raise ServiceUnavailable(
             "the database cannot be reached",

@@ -15,6 +15,12 @@ rebuilt at least every ``MAX_AGE`` seconds, and whenever the listening connectio
 breaks, in case a notification was lost.  Validity windows (``valid_from`` /
 ``valid_to``) are checked at each lookup, not when the copy was taken.
 Notifications do not cross to read replicas: the listener connects to the primary.
+
+When PostGIS cannot be reached, lookups go on from the last copy read (which
+already knows what was unpublished, and windows are still checked at each
+lookup), so tiles in the disk cache are served through an outage; the database
+is tried again every ``RETRY_S`` seconds.  A worker that never read the registry
+has no copy and answers 503.
 """
 
 from __future__ import annotations
@@ -26,12 +32,14 @@ import time
 import psycopg2
 
 from mapserver.db import connect
-from mapserver.errors import NotFound
+from mapserver.errors import MapServerError, NotFound
 from mapserver.layers import registry
 from mapserver.params import LAYER_ID_MAX
 
 CHANNEL = "mapserver_layers"
 MAX_AGE = 60.0
+RETRY_S = 2.0          # while the database is unreachable, how often to try it again
+CONNECT_TIMEOUT_S = 2  # a database host that drops packets must not hold lookups long
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +53,11 @@ class RegistryWatch:
         self._lock = threading.Lock()
         self._listener = None
         self._records: dict[str, registry.LayerRecord] | None = None
+        self._last: dict[str, registry.LayerRecord] | None = None   # kept through outages
         self._loaded_at = 0.0
+        self._retry_at = 0.0
+        # True while lookups are answered from the last copy because PostGIS is unreachable.
+        self.degraded = False
         # How many times this process read the registry (tests read it).
         self.reloads = 0
 
@@ -74,7 +86,11 @@ class RegistryWatch:
             return self._records
 
     def _stale(self) -> bool:
-        if self._records is None or time.monotonic() - self._loaded_at > self.max_age:
+        if self._records is None:
+            return True
+        if self.degraded:
+            return time.monotonic() >= self._retry_at
+        if time.monotonic() - self._loaded_at > self.max_age:
             return True
         try:
             self._listener.poll()
@@ -95,19 +111,33 @@ class RegistryWatch:
 
     def _reload(self) -> None:
         try:
-            rows = self._read()
-        except (psycopg2.OperationalError, psycopg2.InterfaceError):
-            # The session died unnoticed (a restart, a failover): once more, on a new one.
-            log.warning("the registry listener's session had ended; reconnecting")
+            try:
+                rows = self._read()
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                # The session died unnoticed (a restart, a failover): once more, on a new one.
+                log.warning("the registry listener's session had ended; reconnecting")
+                self._close()
+                rows = self._read()
+        except (MapServerError, psycopg2.Error):
+            if self._last is None:
+                raise
+            if not self.degraded:
+                log.warning("PostGIS is unreachable: serving from the last copy of the "
+                            "registry, trying again every %s s", RETRY_S)
             self._close()
-            rows = self._read()
-        self._records = {r.id: r for r in rows}
+            self._records = self._last
+            self.degraded = True
+            self._retry_at = time.monotonic() + RETRY_S
+            return
+        self._records = self._last = {r.id: r for r in rows}
+        self.degraded = False
         self._loaded_at = time.monotonic()
         self.reloads += 1
 
     def _read(self) -> list[registry.LayerRecord]:
         if self._listener is None:
-            self._listener = connect(self.url, application_name="mapserver-watch")
+            self._listener = connect(self.url, application_name="mapserver-watch",
+                                     connect_timeout_s=CONNECT_TIMEOUT_S)
             self._listener.autocommit = True
             with self._listener.cursor() as cur:
                 cur.execute(f"LISTEN {CHANNEL}")
