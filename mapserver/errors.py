@@ -68,6 +68,13 @@ class Conflict(MapServerError):
     code = "Conflict"
 
 
+class Gone(MapServerError):
+    """What a link pointed at was replaced: e.g. the layer version a page link was made on."""
+
+    status = 410
+    code = "Gone"
+
+
 class InvalidData(MapServerError):
     """A source file or manifest cannot be loaded as it is."""
 
