@@ -90,6 +90,13 @@ SETTINGS_DOC = {
         "10000", "longest a web request's query may run", "statement_timeout_ms", _whole(100)),
     "MAPSERVER_POOL_SIZE": Setting(
         "8", "database connections per web worker", "pool_size", _whole(1)),
+    "MAPSERVER_THREADS": Setting(
+        "4", "threads per web worker: requests running at once (`mapserver serve --threads` "
+        "sets it; keep it at most MAPSERVER_POOL_SIZE)", "threads", _whole(1)),
+    "MAPSERVER_BODY_TIMEOUT_S": Setting(
+        "10", "longest wait for the next part of a request body, which must also arrive at "
+        "16 KB/s on average; slower bodies get 408 and hold no thread meanwhile",
+        "body_timeout_s", _whole(1)),
     "MAPSERVER_KEEP_VERSIONS": Setting(
         "5", "loaded versions of a layer kept for rollback", "keep_versions", _whole(1)),
     "MAPSERVER_MAX_UPLOAD_MB": Setting(
@@ -133,6 +140,8 @@ class Settings:
     database_url: str | None
     statement_timeout_ms: int
     pool_size: int
+    threads: int
+    body_timeout_s: int
     keep_versions: int
     max_upload_mb: int
     secure_cookies: bool

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
 import pytest
+import requests
 from werkzeug.serving import make_server
 
 from mapserver import create_app
@@ -115,6 +119,34 @@ def live_server(app):
     """Serve the app over real HTTP on a free loopback port; yield its base URL."""
     with serving(app) as base:
         yield base
+
+
+@contextmanager
+def production_server(env: dict, *, workers: int = 2, threads: int = 4):
+    """Run `mapserver serve` (Granian, as `make run` does) on a free loopback port.
+
+    Yields the base URL once /healthz answers; the server is stopped afterwards.
+    """
+    port = _free_port()
+    server = subprocess.Popen(
+        [*MAPSERVER, "serve", "--port", str(port), "--workers", str(workers),
+         "--threads", str(threads)], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{base}/healthz", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None, server.stdout.read()
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 @pytest.fixture

@@ -61,9 +61,13 @@ class RegistryWatch:
         # How many times this process read the registry (tests read it).
         self.reloads = 0
 
-    def public_layer(self, layer_id: str) -> registry.LayerRecord:
-        """Return a layer anybody may see, or raise NotFound, as `registry.public_layer` does."""
-        record = self.records().get(layer_id) if isinstance(layer_id, str) else None
+    def public_layer(self, layer_id: str, copy: dict | None = None) -> registry.LayerRecord:
+        """Return a layer anybody may see, or raise NotFound, as `registry.public_layer` does.
+
+        `copy` is a copy already taken with `records` or `records_at_once`.
+        """
+        copy = self.records() if copy is None else copy
+        record = copy.get(layer_id) if isinstance(layer_id, str) else None
         if record is None or not registry.is_public(record):
             raise NotFound(f"no published layer '{str(layer_id)[:LAYER_ID_MAX]}'",
                            fix="see /layers (or /ogc/collections) for the published layers")
@@ -84,6 +88,22 @@ class RegistryWatch:
             if self._stale():
                 self._reload()
             return self._records
+
+    def records_at_once(self) -> dict[str, registry.LayerRecord] | None:
+        """Return the copy if it is current and at hand, else None; never waits or reads.
+
+        For an event loop, which must not block: None sends the caller to a thread,
+        where `records` reloads (a stale copy is marked so that it does).
+        """
+        if not self._lock.acquire(blocking=False):
+            return None   # another thread is reloading
+        try:
+            if self._stale():
+                self._records = None   # what made it stale (a notification) is consumed
+                return None
+            return self._records
+        finally:
+            self._lock.release()
 
     def _stale(self) -> bool:
         if self._records is None:
