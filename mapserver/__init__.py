@@ -14,6 +14,7 @@ def create_app(settings=None, **overrides):
     from mapserver.settings import Settings
     from mapserver.tileserver.fastpath import TileFastPath
     from mapserver.web import converters, errors, health, security
+    from mapserver.web.lanes import Lanes
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
@@ -26,6 +27,7 @@ def create_app(settings=None, **overrides):
         settings.resolved_database_url(), pool_size=settings.pool_size,
         statement_timeout_ms=settings.statement_timeout_ms)
     app.extensions["mapserver.registry"] = RegistryWatch(settings.resolved_database_url())
+    app.extensions["mapserver.lanes"] = Lanes(settings.costly_queries, settings.tile_renders)
     errors.init_app(app)
     security.init_app(app)
     app.register_blueprint(health.blueprint)

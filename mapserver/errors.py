@@ -15,10 +15,14 @@ class MapServerError(Exception):
     status = 500
     code = "ServerError"
 
-    def __init__(self, message: str, *, fix: str | None = None):
+    def __init__(self, message: str, *, fix: str | None = None,
+                 retry_after: int | None = None):
         super().__init__(message)
         self.message = message
         self.fix = fix
+        # Seconds after which trying again makes sense (a Retry-After header): set on
+        # the deliberate refusals of load (503 busy, 429 too many requests).
+        self.retry_after = retry_after
 
     @property
     def description(self) -> str:

@@ -93,6 +93,13 @@ SETTINGS_DOC = {
     "MAPSERVER_THREADS": Setting(
         "4", "threads per web worker: requests running at once (`mapserver serve --threads` "
         "sets it; keep it at most MAPSERVER_POOL_SIZE)", "threads", _whole(1)),
+    "MAPSERVER_COSTLY_QUERIES": Setting(
+        "2", "anonymous feature queries, downloads and searches run at once per web worker; "
+        "one more is answered 503 with Retry-After at once (keep it below "
+        "MAPSERVER_THREADS)", "costly_queries", _whole(1)),
+    "MAPSERVER_TILE_RENDERS": Setting(
+        "2", "tiles rendered at once per web worker; one more waits up to 2 s, then 503 with "
+        "Retry-After (cached tiles are not counted)", "tile_renders", _whole(1)),
     "MAPSERVER_BODY_TIMEOUT_S": Setting(
         "10", "longest wait for the next part of a request body, which must also arrive at "
         "16 KB/s on average; slower bodies get 408 and hold no thread meanwhile",
@@ -141,6 +148,8 @@ class Settings:
     statement_timeout_ms: int
     pool_size: int
     threads: int
+    costly_queries: int
+    tile_renders: int
     body_timeout_s: int
     keep_versions: int
     max_upload_mb: int

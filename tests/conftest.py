@@ -82,7 +82,10 @@ def conn(database_url):
 def settings(database_url, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     (home / "layers").symlink_to(LAYERS)
-    return Settings.from_env({"DATABASE_URL": database_url, "MAPSERVER_HOME": str(home)})
+    # The suite's requests all come from one address, many at once: the costly lane is
+    # widened here, and tested with its default in tests/test_load_shedding.py.
+    return Settings.from_env({"DATABASE_URL": database_url, "MAPSERVER_HOME": str(home),
+                              "MAPSERVER_COSTLY_QUERIES": "32"})
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ from mapserver.ogc.respond import (
     url,
 )
 from mapserver.web import database
+from mapserver.web.lanes import costly
 from mapserver.web.negotiate import wants_html
 
 
@@ -80,6 +81,7 @@ def _output_crs(args, offered: list[str], html: bool) -> crs.Crs:
 
 
 @blueprint.get("/collections/<collection_id>/items")
+@costly
 def items(collection_id: str):
     """Return one page of a collection's features as GeoJSON (or HTML)."""
     args = request.args

@@ -5,8 +5,10 @@ Flask builds a request context, matches ~100 routes and runs its hooks: about
 tile from disk.  This WSGI wrapper answers ``GET /tiles/<layers>/<z>/<x>/<y>.mvt``
 itself by calling `answer.answer`, the function behind the Flask route.
 Anything else goes to Flask, and so does a tile request that ends in any error
-(a client's mistake or a failure): Flask then answers it again and gives the
-error its one JSON shape, with no trace.
+(a client's mistake or a failure): Flask gives the error its one JSON shape, with
+no trace.  An error of ours is handed over in the environ (`TILE_ERROR`), so the
+route raises it rather than doing the work again (a tile shed after waiting for
+a render turn must not wait a second time).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs
 
+from mapserver.errors import MapServerError
 from mapserver.tileserver import answer
 
+TILE_ERROR = "mapserver.tile_error"
 _TILE_PATH = re.compile(r"/tiles/([^/]+)/([^/]+)/([^/]+)/([^/]+)\.mvt")
 _REASONS = {200: "200 OK", 204: "204 No Content", 304: "304 Not Modified"}
 
@@ -73,5 +77,8 @@ class TileFastPath:
             return answer.answer(self.extensions, answer.layer_ids(layers), z, x, y,
                                  wanted_version=wanted, cached_only=cached_only,
                                  if_none_match=environ.get("HTTP_IF_NONE_MATCH", ""))
-        except Exception:  # noqa: BLE001 - any failure: Flask answers again, in its one shape
+        except MapServerError as exc:   # Flask's route raises it, in its one shape
+            environ[TILE_ERROR] = exc
+            return None
+        except Exception:  # noqa: BLE001 - any other failure: Flask answers again
             return None

@@ -26,11 +26,21 @@ def init_app(app) -> None:
 
     @app.errorhandler(MapServerError)
     def mapserver_error(exc: MapServerError):
-        if exc.status >= 500:
+        retry_after = getattr(exc, "retry_after", None)
+        if exc.status >= 500 and retry_after:
+            # A deliberate shed of load: one line, no traceback (they come in floods).
+            app.logger.warning("request %s: shed: %s", request_id(), exc.description)
+        elif exc.status >= 500:
             app.logger.error("request %s: %s: %s", request_id(), type(exc).__name__,
                              exc.description, exc_info=exc)
-            return _body(exc.code, f"{exc.description} (request {request_id()})", exc.status)
-        return _body(exc.code, exc.description, exc.status)
+        if exc.status >= 500:
+            response = _body(exc.code, f"{exc.description} (request {request_id()})",
+                             exc.status)
+        else:
+            response = _body(exc.code, exc.description, exc.status)
+        if retry_after:
+            response.headers["Retry-After"] = str(int(retry_after))
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
