@@ -13,7 +13,7 @@ def create_app(settings=None, **overrides):
     from mapserver.layers.registry_watch import RegistryWatch
     from mapserver.settings import Settings
     from mapserver.tileserver.fastpath import TileFastPath
-    from mapserver.web import converters, errors, health, security
+    from mapserver.web import converters, errors, health, ratelimit, security
     from mapserver.web.lanes import Lanes
 
     settings = settings or Settings.from_env()
@@ -30,6 +30,7 @@ def create_app(settings=None, **overrides):
     app.extensions["mapserver.lanes"] = Lanes(settings.costly_queries, settings.tile_renders)
     errors.init_app(app)
     security.init_app(app)
+    ratelimit.init_app(app)
     app.register_blueprint(health.blueprint)
     for part in (admin, ogc, tileserver, site, kpi):  # each registers its own routes
         part.init_app(app)

@@ -91,6 +91,13 @@ class InvalidData(MapServerError):
         self.problem = problem
 
 
+class TooManyRequests(MapServerError):
+    """A client sent more requests than its rate limit allows."""
+
+    status = 429
+    code = "TooManyRequests"
+
+
 class ServiceUnavailable(MapServerError):
     """The database is unreachable or a query ran past its time limit."""
 

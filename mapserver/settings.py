@@ -100,6 +100,10 @@ SETTINGS_DOC = {
     "MAPSERVER_TILE_RENDERS": Setting(
         "2", "tiles rendered at once per web worker; one more waits up to 2 s, then 503 with "
         "Retry-After (cached tiles are not counted)", "tile_renders", _whole(1)),
+    "MAPSERVER_READ_RATE_LIMIT": Setting(
+        "1200", "anonymous public reads per client address and minute, counted in PostGIS "
+        "across workers; past it 429 with Retry-After (tiles, static files, /healthz and "
+        "the admin are not counted; 0: no limit)", "read_rate_limit", _whole(0)),
     "MAPSERVER_BODY_TIMEOUT_S": Setting(
         "10", "longest wait for the next part of a request body, which must also arrive at "
         "16 KB/s on average; slower bodies get 408 and hold no thread meanwhile",
@@ -150,6 +154,7 @@ class Settings:
     threads: int
     costly_queries: int
     tile_renders: int
+    read_rate_limit: int
     body_timeout_s: int
     keep_versions: int
     max_upload_mb: int

@@ -83,9 +83,11 @@ def settings(database_url, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     (home / "layers").symlink_to(LAYERS)
     # The suite's requests all come from one address, many at once: the costly lane is
-    # widened here, and tested with its default in tests/test_load_shedding.py.
+    # widened and the read limit off here; tests/test_load_shedding.py and
+    # tests/test_rate_limit.py test them.
     return Settings.from_env({"DATABASE_URL": database_url, "MAPSERVER_HOME": str(home),
-                              "MAPSERVER_COSTLY_QUERIES": "32"})
+                              "MAPSERVER_COSTLY_QUERIES": "32",
+                              "MAPSERVER_READ_RATE_LIMIT": "0"})
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ from functools import wraps
 
 from flask import current_app, make_response, request
 
-from mapserver.auth.identify import caller_of, credentials
+from mapserver.auth.identify import anonymous
 from mapserver.errors import ServiceUnavailable
 
 RETRY_AFTER_S = 1
@@ -74,20 +74,12 @@ class Lanes:
         self.render = Lane("tile renders", renders, RENDER_WAIT_S)
 
 
-def _anonymous() -> bool:
-    """Tell whether nobody is logged in (costs a query only if credentials are sent)."""
-    token, session = credentials(request.headers, request.cookies)
-    if token is None and session is None:
-        return True
-    return caller_of(request, current_app.extensions["mapserver.db"]).user is None
-
-
 def costly(view):
     """Run an anonymous caller's view in the costly lane; a stream holds it until sent."""
 
     @wraps(view)
     def bounded(*args, **kwargs):
-        if not _anonymous():
+        if not anonymous(request, current_app.extensions["mapserver.db"]):
             return view(*args, **kwargs)
         lane = current_app.extensions["mapserver.lanes"].costly
         lane.take()
