@@ -9,6 +9,7 @@ so a layer unpublished before the outage stays hidden.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 
 import psycopg2
@@ -18,7 +19,7 @@ import requests
 from mapserver import create_app
 from mapserver.tiles.grid import lonlat_to_tile
 from mapserver.tileserver.answer import tile_cache
-from tests.conftest import serving
+from tests.conftest import production_server, serving
 from tests.outage import Relay
 
 HIDDEN = "outage-hidden"
@@ -114,3 +115,25 @@ def test_a_worker_that_never_read_the_registry_answers_503(settings, relay, demo
     with serving(app) as base:
         _error_shape(requests.get(f"{base}/tiles/streets/{TILE}.mvt", timeout=30), 503,
                      "ServiceUnavailable")
+
+
+def test_the_production_server_serves_cached_tiles_through_an_outage(settings, relay,
+                                                                     demo_city):
+    # `mapserver serve` answers cached tiles on its event loop, from the same copy.
+    env = dict(os.environ, DATABASE_URL=relay.url, MAPSERVER_HOME=str(settings.home))
+    env.pop("PYTHONWARNINGS", None)
+    with production_server(env, workers=1, threads=2) as base:
+        url = f"{base}/tiles/streets/{TILE}.mvt"
+        assert requests.get(url, timeout=30).status_code == 200
+        cached = _until(lambda: (r := requests.get(url, timeout=30)).headers.get(
+            "X-Tile-Cache") == "hit" and r)
+        relay.cut()
+        assert requests.get(f"{base}/healthz", timeout=30).status_code == 503
+        for _ in range(10):
+            during = requests.get(url, timeout=30)
+            assert during.status_code == 200 and during.headers["X-Tile-Cache"] == "hit"
+            assert during.content == cached.content
+        _error_shape(requests.get(f"{base}/ogc/collections/streets/items?limit=1", timeout=30),
+                     503, "ServiceUnavailable")
+        relay.restore()
+        assert _until(lambda: requests.get(f"{base}/healthz", timeout=30).status_code == 200)
