@@ -5,7 +5,7 @@ anonymous feature queries held all 8 threads of `make run` and a cached tile
 waited ~11 s behind them.  Per worker process now:
 
 * costly anonymous reads (OGC items pages, downloads, map features in a box,
-  search) run at most `MAPSERVER_COSTLY_QUERIES` at once; one more is answered
+  search, the QR sheet) run at most `MAPSERVER_COSTLY_QUERIES` at once; one more is answered
   **503 with Retry-After at once**, never queued, so the threads left answer
   everything else (healthz, pages, the admin) and tiles keep rendering;
 * tile renders (cache misses) run at most `MAPSERVER_TILE_RENDERS` at once; one
