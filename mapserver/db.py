@@ -115,11 +115,20 @@ class Database:
             except psycopg2.OperationalError as exc:
                 raise ServiceUnavailable("the database cannot be reached",
                                          fix="check that PostGIS runs") from exc
-            if _idle_and_alive(conn):
+            if self._idle_and_alive(conn):
                 return conn
             pool.putconn(conn, close=True)
         raise ServiceUnavailable("the database keeps ending new sessions",
                                  fix="check the PostGIS log")
+
+    @staticmethod
+    def _idle_and_alive(conn) -> bool:
+        """Tell whether a pooled connection is open and the server has sent it nothing."""
+        if conn.closed:
+            return False
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN | select.POLLPRI)
+        return not poller.poll(0)   # readable while idle: an error message, or EOF
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -127,12 +136,3 @@ class Database:
             if self._pool is not None:
                 self._pool.closeall()
                 self._pool = None
-
-
-def _idle_and_alive(conn) -> bool:
-    """Tell whether a pooled connection is open and the server has sent it nothing."""
-    if conn.closed:
-        return False
-    poller = select.poll()
-    poller.register(conn.fileno(), select.POLLIN | select.POLLPRI)
-    return not poller.poll(0)   # readable while idle: an error message, or EOF
