@@ -130,3 +130,32 @@ def test_renders_over_their_bound_wait_their_turn_then_are_shed(server, database
         assert any(not f.done() for f in futures)   # the renders that got a turn still wait
     statuses = [f.result().status_code for f in futures]
     assert set(statuses) <= {200, 204, 503} and {200, 204} & set(statuses)
+
+
+def test_streams_give_their_slot_back_however_they_end(server, database_url):
+    # A download streams while it queries PostGIS, so it keeps its slot until the server
+    # closes the stream: whole, cut short by the client, or never sent (HEAD).
+    for _ in range(3):
+        whole = requests.get(f"{server}/ogc/collections/zoning/download.geojson", timeout=120)
+        assert whole.status_code == 200 and whole.json()["features"]
+    for _ in range(3):
+        with requests.get(f"{server}/ogc/collections/parcels/download.geojson", stream=True,
+                          timeout=120) as cut:
+            assert cut.status_code == 200
+            next(cut.iter_content(65536))   # a first part, then the client goes away
+    for _ in range(3):
+        assert requests.head(f"{server}/ogc/collections/zoning/download.csv",
+                             timeout=60).status_code == 200
+
+    def both_slots_free() -> bool:
+        """Two slow reads at once are both let in (none shed): no slot was kept."""
+        with ThreadPoolExecutor(2) as pool, locked(database_url, "parcels"):
+            futures = [pool.submit(requests.get, f"{server}/ogc/collections/parcels/items"
+                                   f"?limit=1&offset={i}", timeout=120) for i in range(2)]
+            shed = _settled(futures, 1, seconds=1.0)   # a shed one answers at once
+        return not shed and all(f.result().status_code == 200 for f in futures)
+
+    # The server notices a cut stream when its next send fails: give it a moment.
+    deadline = time.monotonic() + 20
+    while not both_slots_free():
+        assert time.monotonic() < deadline, "a stream kept its slot"
