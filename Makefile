@@ -41,6 +41,7 @@ data: db
 
 run: data
 	@echo "serving on http://$(HOST):$(PORT)/"
+	MAPSERVER_PUBLIC_URL=$${MAPSERVER_PUBLIC_URL:-http://$(HOST):$(PORT)} \
 	$(BIN)/mapserver serve --host $(HOST) --port $(PORT) --workers $(WORKERS) \
 		--threads $(THREADS) --access-log --pid-file var/server.pid
 

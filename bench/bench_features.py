@@ -148,7 +148,7 @@ def _stop(process) -> None:
 def run() -> list[str]:
     """Measure both servers side by side and return the printed lines with ratios."""
     url = database_url()
-    env = dict(os.environ, DATABASE_URL=url, MAPSERVER_HOME=str(ROOT))
+    env = dict(os.environ, MAPSERVER_HOME=str(ROOT))
     ours_port, tipg_port = _free_port(), _free_port()
     python = _tipg_python()
     tipg_env = dict(os.environ, DATABASE_URL=url, TIPG_DB_SCHEMAS='["layers"]',

@@ -19,7 +19,7 @@ def _pg_dsn(url: str) -> str:
 def run() -> list[str]:
     """Time both loads (median of 3, process start included) and return the result lines."""
     url = database_url()
-    env = dict(os.environ, DATABASE_URL=url, MAPSERVER_HOME=str(ROOT))
+    env = dict(os.environ, MAPSERVER_HOME=str(ROOT))
     ours = timed([*MAPSERVER, "load", "parcels", "--quiet"], env=env)
     # ogr2ogr does no validation, repair, join or version swap: the floor to aim at.
     peer = timed(["ogr2ogr", "-f", "PostgreSQL", _pg_dsn(url), str(PARCELS),

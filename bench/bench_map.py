@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import os
 import re
 import statistics
 import sys
@@ -30,13 +31,13 @@ VIEW = "/#map=16/42.37360/-71.10970&layers=parcels,public-buildings,parks,city-b
 RUNS = 5
 
 
-def _serve(url: str):
+def _serve():
     from werkzeug.serving import make_server
 
     from mapserver import create_app
     from mapserver.settings import Settings
 
-    app = create_app(Settings.from_env({"DATABASE_URL": url, "MAPSERVER_HOME": str(ROOT)}))
+    app = create_app(Settings.from_env({**os.environ, "MAPSERVER_HOME": str(ROOT)}))
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -84,7 +85,7 @@ def run() -> list[str]:
     from mapserver.site.export_map import build_map
 
     url = database_url()
-    server, base = _serve(url)
+    server, base = _serve()
     try:
         raw, packed, names = asset_sizes(base)
         conn = connect(url)

@@ -304,10 +304,9 @@ def _sequential(urls: list[str]) -> list[float]:
     return latencies
 
 
-def _start_ours(url: str, cache_dir: Path) -> tuple[subprocess.Popen, str]:
+def _start_ours(cache_dir: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = dict(os.environ, DATABASE_URL=url, MAPSERVER_HOME=str(ROOT),
-               MAPSERVER_TILE_CACHE_DIR=str(cache_dir))
+    env = dict(os.environ, MAPSERVER_HOME=str(ROOT), MAPSERVER_TILE_CACHE_DIR=str(cache_dir))
     process = subprocess.Popen(server_command("127.0.0.1", port, WORKERS, THREADS),
                                cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -381,7 +380,7 @@ def run() -> list[str]:
         _cleanup(conn)
         _register(conn, "bench-parcels", parcels["table"], parcels)
         _bare_sql_times(conn, parcels["table"], fields, tiles)          # warm the buffers
-        ours, our_base = _start_ours(url, cache_dir)
+        ours, our_base = _start_ours(cache_dir)
         tipg, tipg_base = _start_tipg(url)
         props = ",".join(fields)
         our_urls = [f"{our_base}/tiles/bench-parcels/{z}/{x}/{y}.mvt" for z, x, y in tiles]

@@ -14,7 +14,11 @@ MAPSERVER = [sys.executable, "-m", "mapserver"]
 
 
 def database_url() -> str:
-    """Return the database the benchmarks use: DATABASE_URL or the project's own."""
+    """Return the database the benchmarks use: DATABASE_URL or the project's own.
+
+    The peers connect with it; our server and CLI are run with the environment as it
+    is (MAPSERVER_HOME set), so they log in as its roles like in production.
+    """
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"]
     out = subprocess.run([*MAPSERVER, "db", "url"], capture_output=True, text=True, check=True,

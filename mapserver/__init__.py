@@ -8,28 +8,37 @@ def create_app(settings=None, **overrides):
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from mapserver import admin, kpi, ogc, site, tileserver
+    from mapserver import admin, db_roles, kpi, ogc, site, tileserver
     from mapserver.db import Database
     from mapserver.layers.registry_watch import RegistryWatch
     from mapserver.settings import Settings
     from mapserver.tileserver.fastpath import TileFastPath
-    from mapserver.web import converters, errors, health, ratelimit, security
+    from mapserver.web import converters, errors, health, inputs, links, ratelimit, security
     from mapserver.web.lanes import Lanes
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024)
-    app.json.sort_keys = False  # keep the order a document is built in (OGC, TileJSON)
+    app.json = inputs.BoundedJSONProvider(app)
     app.config.update(overrides)
     app.extensions["mapserver.settings"] = settings
     converters.init_app(app)  # before any route is added
+    # Two pools, two roles (mapserver/db_roles.py): the admin and staff on the application
+    # role, every public endpoint on the public read role.
+    urls = db_roles.urls(settings)
     app.extensions["mapserver.db"] = Database(
-        settings.resolved_database_url(), pool_size=settings.pool_size,
+        urls.app, pool_size=settings.pool_size,
         statement_timeout_ms=settings.statement_timeout_ms)
-    app.extensions["mapserver.registry"] = RegistryWatch(settings.resolved_database_url())
+    app.extensions["mapserver.db.public"] = Database(
+        urls.public, pool_size=settings.pool_size,
+        statement_timeout_ms=settings.statement_timeout_ms, application_name="mapserver-public")
+    # The listener only reads the registry: the public role is enough.
+    app.extensions["mapserver.registry"] = RegistryWatch(urls.public)
     app.extensions["mapserver.lanes"] = Lanes(settings.costly_queries, settings.tile_renders)
     errors.init_app(app)
     security.init_app(app)
+    inputs.init_app(app)
+    links.init_app(app)
     ratelimit.init_app(app)
     app.register_blueprint(health.blueprint)
     for part in (admin, ogc, tileserver, site, kpi):  # each registers its own routes

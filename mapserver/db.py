@@ -38,10 +38,12 @@ def connect(url: str, *, statement_timeout_ms: int | None = None, application_na
 class Database:
     """A pool of connections to one PostGIS database."""
 
-    def __init__(self, url: str, *, pool_size: int = 8, statement_timeout_ms: int | None = None):
+    def __init__(self, url: str, *, pool_size: int = 8, statement_timeout_ms: int | None = None,
+                 application_name: str = "mapserver-web"):
         self.url = url
         self.pool_size = pool_size
         self.statement_timeout_ms = statement_timeout_ms
+        self.application_name = application_name
         self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
         self._lock = threading.Lock()
 
@@ -53,7 +55,7 @@ class Database:
                 try:
                     self._pool = psycopg2.pool.ThreadedConnectionPool(
                         0, self.pool_size, self.url, options=options,
-                        application_name="mapserver-web")
+                        application_name=self.application_name)
                     # psycopg2 closes every returned connection beyond `minconn`: with 0,
                     # each request paid a new connection (~50 ms).  Raised after creation,
                     # connections still open lazily but are kept, up to pool_size.

@@ -4,10 +4,13 @@ PostgreSQL refuses to run as root, and port 5432 may belong to somebody else,
 so the cluster runs as an unprivileged system user, listens only on loopback,
 on the first free port from 54320 up, and keeps everything in one folder
 (``var/pg`` for `make run`, a temporary folder for the tests).
+The server itself logs in as the roles migration 014 makes (mapserver/db_roles.py),
+each with a generated password kept beside the superuser's, readable only by us.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import re
@@ -26,6 +29,7 @@ FIRST_PORT = 54320
 START_ATTEMPTS = 5
 SUPERUSER = "mapserver"
 DATABASE = "mapserver"
+ROLES_FILE = "roles.json"  # {kind: {"user", "password"}} of the server's own roles
 
 # Settings for a small server on a 2-core machine; JIT only slows the short
 # queries a map server runs.
@@ -97,6 +101,15 @@ def _ensure_service_user() -> str | None:
     return SERVICE_USER
 
 
+def _write_secret(path: Path, text: str) -> None:
+    """Write a file only its owner can read, never readable by others even for a moment."""
+    scratch = path.with_name(path.name + ".new")
+    scratch.unlink(missing_ok=True)
+    with os.fdopen(os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+        out.write(text)
+    os.replace(scratch, path)
+
+
 @dataclass
 class Cluster:
     """A PostgreSQL cluster living in one folder: data/, port, password, server.log."""
@@ -130,6 +143,43 @@ class Cluster:
                 fix="run `make run` (or `mapserver db start`), or set DATABASE_URL",
             )
         return f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{self.port}/{DATABASE}"
+
+    def _logins(self) -> dict:
+        text = self._read(ROLES_FILE)
+        return json.loads(text) if text else {}
+
+    def role_url(self, kind: str) -> str:
+        """Return the URL of the server's `app` or `public` role in this cluster."""
+        login = self._logins().get(kind)
+        if not login:
+            raise SetupError(f"the project's PostGIS in {self.home} has no login for the "
+                             f"server's {kind} role yet",
+                             fix="run `mapserver db start` (or `make run`)")
+        from mapserver.db_roles import url_as
+
+        return url_as(self.url, login["user"], login["password"])
+
+    def ensure_role_logins(self) -> None:
+        """Let the server's roles log in, each with its own password (after the migrations).
+
+        A password once generated is kept and set again each time, so a database
+        made afresh in the same folder gets it too.
+        """
+        import psycopg2
+
+        from mapserver.db_roles import LOGIN_KINDS, enable_logins
+
+        logins = self._logins()
+        passwords = {kind: logins.get(kind, {}).get("password") or secrets.token_urlsafe(24)
+                     for kind in LOGIN_KINDS}
+        conn = psycopg2.connect(self.url)
+        try:
+            names = enable_logins(conn, passwords)
+        finally:
+            conn.close()
+        fresh = {kind: {"user": names[kind], "password": passwords[kind]} for kind in LOGIN_KINDS}
+        if fresh != logins:
+            _write_secret(self.home / ROLES_FILE, json.dumps(fresh, indent=1) + "\n")
 
     def _run(self, args: list[str], user: str | None, **kwargs) -> subprocess.CompletedProcess:
         if user:
@@ -174,9 +224,7 @@ class Cluster:
         with open(self.datadir / "postgresql.auto.conf", "a") as conf:
             for key, value in settings.items():
                 conf.write(f"{key} = {value}\n")
-        secret = self.home / "password"
-        secret.write_text(password + "\n")
-        secret.chmod(0o600)
+        _write_secret(self.home / "password", password + "\n")
 
     def start(self) -> str:
         """Start the server (initialising it first) and return its database URL."""

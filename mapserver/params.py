@@ -12,7 +12,7 @@ import math
 import re
 from datetime import date, datetime
 
-from mapserver.errors import InvalidParameter, NotFound
+from mapserver.errors import InvalidParameter
 
 LIMIT_DEFAULT = 100
 LIMIT_MAXIMUM = 10_000
@@ -40,24 +40,17 @@ def is_layer_id(text) -> bool:
     return isinstance(text, str) and _LAYER_ID.fullmatch(text) is not None
 
 
-def check_no_nul(path: str, args) -> None:
-    """Refuse NUL characters up front: PostgreSQL text cannot hold them (a 500 otherwise)."""
-    if "\x00" in path:
-        raise NotFound("there is no such resource (the path holds a NUL character)",
-                       fix="remove %00 from the address")
-    for key, value in args.items(multi=True):
-        if "\x00" in key or "\x00" in value:
-            raise InvalidParameter("a query parameter holds a NUL character",
-                                   fix="remove %00 from the query string")
+EVERYWHERE = frozenset({"lang"})  # the reader's language, read by the app for every page
 
 
 def check_known(names, allowed, field_names=()) -> None:
     """Reject any query parameter that is neither a known parameter nor a public field."""
+    known = set(allowed) | EVERYWHERE
     for name in names:
-        if name not in allowed and name not in field_names:
+        if name not in known and name not in field_names:
             raise InvalidParameter(
                 f"unknown query parameter {name[:64]!r}",
-                fix="use only " + ", ".join(sorted(allowed | set(field_names))))
+                fix="use only " + ", ".join(sorted(known | set(field_names))))
 
 
 def parse_format(raw: str | None, allowed=("json", "html")) -> str | None:

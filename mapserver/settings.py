@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mapserver.errors import SetupError
 
@@ -53,6 +54,34 @@ def _whole(minimum: int) -> Callable[[str, str], int]:
     return read
 
 
+def _public_url(name: str, raw: str | None) -> str | None:
+    """An origin and optional path prefix, e.g. https://maps.city.example (no query)."""
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or (
+            parts.fragment):
+        raise SetupError(f"{name}={raw!r} is not the public address of the site",
+                         fix=f"set {name} to e.g. https://maps.city.example")
+    return raw.rstrip("/")
+
+
+def _city_bbox(name: str, raw: str | None) -> tuple[float, float, float, float] | None:
+    """minlon,minlat,maxlon,maxlat in degrees, read by the one bbox parser."""
+    if not raw:
+        return None
+    from mapserver.errors import InvalidParameter
+    from mapserver.params import parse_bbox
+
+    try:
+        (box,) = parse_bbox(raw, crossing=False, required=True)
+    except (InvalidParameter, ValueError) as exc:
+        raise SetupError(f"{name}={raw!r} is not a lon/lat box ({exc})",
+                         fix=f"set {name} to minlon,minlat,maxlon,maxlat, e.g. "
+                         "-71.161,42.352,-71.064,42.404") from None
+    return box
+
+
 def _epsg_codes(name: str, raw: str) -> tuple[int, ...]:
     codes = []
     for part in (p.strip() for p in raw.split(",")):
@@ -80,8 +109,14 @@ class Setting:
 # The single source of every setting: docs, defaults and parsing all come from here.
 SETTINGS_DOC = {
     "DATABASE_URL": Setting(
-        None, "PostGIS to use; unset: the project's own cluster in var/pg",
-        "database_url", _text_or_none),
+        None, "PostGIS to use, as a superuser or the owner role (only the migrations use it); "
+        "unset: the project's own cluster in var/pg", "database_url", _text_or_none),
+    "DATABASE_APP_URL": Setting(
+        None, "login of the application role <db>_app (the admin and the CLI); needed with "
+        "DATABASE_URL; unset: the own cluster's", "database_app_url", _text_or_none),
+    "DATABASE_PUBLIC_URL": Setting(
+        None, "login of the public read role <db>_public (every public endpoint); needed with "
+        "DATABASE_URL; unset: the own cluster's", "database_public_url", _text_or_none),
     "MAPSERVER_HOME": Setting(
         ".", "project folder holding layers/, data/ and var/", "home", _path),
     "MAPSERVER_LAYERS_DIR": Setting(
@@ -135,6 +170,14 @@ SETTINGS_DOC = {
     "MAPSERVER_TRUSTED_PROXIES": Setting(
         "0", "proxies in front (e.g. 1 for nginx doing TLS) whose "
         "X-Forwarded-For/-Proto/-Host/-Port are believed", "trusted_proxies", _whole(0)),
+    "MAPSERVER_CITY_BBOX": Setting(
+        None, "the city's extent as minlon,minlat,maxlon,maxlat; uploads far from it get a "
+        "warning naming swapped axes or a better CRS; unset: the extent of the loaded "
+        "city-boundary layer", "city_bbox", _city_bbox),
+    "MAPSERVER_PUBLIC_URL": Setting(
+        None, "the site's public address (e.g. https://maps.city.example): every absolute "
+        "link and the Origin check of staff changes use it, never the request's Host header; "
+        "unset (development only): links follow the Host header", "public_url", _public_url),
     "MAPSERVER_OGC_CRS": Setting(
         "EPSG:2249,EPSG:26986", "the city's CRSs that OGC API items can be asked in, besides "
         "CRS84, EPSG:4326, EPSG:3857 and each layer's source CRS (comma-separated; default: "
@@ -149,6 +192,8 @@ class Settings:
     home: Path
     layers_dir: Path
     database_url: str | None
+    database_app_url: str | None
+    database_public_url: str | None
     statement_timeout_ms: int
     pool_size: int
     threads: int
@@ -165,6 +210,8 @@ class Settings:
     basemap_url: str | None
     basemap_attribution: str
     trusted_proxies: int
+    public_url: str | None
+    city_bbox: tuple[float, float, float, float] | None
     ogc_crs: tuple[int, ...]
 
     @property

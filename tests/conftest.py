@@ -1,7 +1,10 @@
 """Shared fixtures: a real, throwaway PostGIS cluster, the demo city loaded once, the app.
 
 The cluster runs from a temporary folder as an unprivileged user (PostgreSQL
-refuses root) and is removed at the end of the session.
+refuses root) and is removed at the end of the session.  Its roles are used as
+in production: the superuser (`database_url`) runs the migrations and the tests'
+own set-up, loads run as the application role (as the CLI does), and the app
+gets both role URLs (`database_env`), serving the public on the public role.
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ DEMO_LAYERS = ["parcels", "public-buildings", "streets", "parks", "zoning", "nei
 
 
 @pytest.fixture(scope="session")
-def database_url():
-    """Start a private PostGIS for this test session and return its URL."""
+def cluster():
+    """Start a private PostGIS for this test session, migrated, its roles able to log in."""
     folder = Path(tempfile.mkdtemp(prefix="mapserver-test-"))
     folder.chmod(0o755)
     cluster = Cluster(folder / "pg", durable=False)
@@ -49,16 +52,42 @@ def database_url():
         conn = connect(url)
         migrate(conn)
         conn.close()
-        yield url
+        cluster.ensure_role_logins()
+        yield cluster
     finally:
         cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def demo_city(database_url):
-    """Load every demo layer once; return the load reports by layer id."""
-    conn = connect(database_url)
+def database_url(cluster):
+    """Return the superuser's URL: DATABASE_URL (the migrations) and the tests' own set-up."""
+    return cluster.url
+
+
+@pytest.fixture(scope="session")
+def app_url(cluster):
+    """Return the application role's URL (DATABASE_APP_URL): the admin and the CLI."""
+    return cluster.role_url("app")
+
+
+@pytest.fixture(scope="session")
+def public_url(cluster):
+    """Return the public read role's URL (DATABASE_PUBLIC_URL): the public endpoints."""
+    return cluster.role_url("public")
+
+
+@pytest.fixture(scope="session")
+def database_env(database_url, app_url, public_url) -> dict:
+    """The three database settings, as a production environment holds them."""
+    return {"DATABASE_URL": database_url, "DATABASE_APP_URL": app_url,
+            "DATABASE_PUBLIC_URL": public_url}
+
+
+@pytest.fixture(scope="session")
+def demo_city(app_url):
+    """Load every demo layer once, as the CLI does (application role); return the reports."""
+    conn = connect(app_url)
     reports = {}
     try:
         chosen = [manifests.find(LAYERS, layer_id) for layer_id in DEMO_LAYERS]
@@ -70,22 +99,22 @@ def demo_city(database_url):
 
 
 @pytest.fixture
-def conn(database_url):
-    """A connection for one test, closed afterwards."""
-    connection = connect(database_url)
+def conn(app_url):
+    """A connection for one test as the application role, closed afterwards."""
+    connection = connect(app_url)
     yield connection
     connection.rollback()
     connection.close()
 
 
 @pytest.fixture(scope="session")
-def settings(database_url, tmp_path_factory):
+def settings(database_env, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     (home / "layers").symlink_to(LAYERS)
     # The suite's requests all come from one address, many at once: the costly lane is
     # widened and the read limit off here; tests/test_load_shedding.py and
     # tests/test_rate_limit.py test them.
-    return Settings.from_env({"DATABASE_URL": database_url, "MAPSERVER_HOME": str(home),
+    return Settings.from_env({**database_env, "MAPSERVER_HOME": str(home),
                               "MAPSERVER_COSTLY_QUERIES": "32",
                               "MAPSERVER_READ_RATE_LIMIT": "0"})
 
@@ -155,9 +184,9 @@ def production_server(env: dict, *, workers: int = 2, threads: int = 4):
 
 
 @pytest.fixture
-def cli_env(database_url, settings):
+def cli_env(database_env, settings):
     """Environment for running the `mapserver` command against the test database."""
-    env = dict(os.environ, DATABASE_URL=database_url, MAPSERVER_HOME=str(settings.home))
+    env = dict(os.environ, **database_env, MAPSERVER_HOME=str(settings.home))
     env.pop("PYTHONWARNINGS", None)
     return env
 

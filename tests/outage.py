@@ -24,8 +24,13 @@ class Relay:
         self._open: set[socket.socket] = set()
         self._listener: socket.socket | None = None
         self.port = self._listen(0)
+        self.url = self.via(url)
+
+    def via(self, url: str) -> str:
+        """Return `url` (any role's login to the same server) going through the relay."""
+        parts = urlsplit(url)
         netloc = parts.netloc.rsplit(":", 1)[0] + f":{self.port}"
-        self.url = urlunsplit(parts._replace(netloc=netloc))
+        return urlunsplit(parts._replace(netloc=netloc))
 
     def _listen(self, port: int) -> int:
         listener = socket.socket()

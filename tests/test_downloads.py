@@ -144,7 +144,7 @@ def test_counts_are_kept_per_category_for_the_kpi(client, conn):
         assert category == cur.fetchone()[0]
 
 
-def test_files_of_replaced_versions_are_removed(client, settings, database_url):
+def test_files_of_replaced_versions_are_removed(client, settings, app_url):
     import psycopg2
 
     from mapserver.layers import edits
@@ -153,7 +153,7 @@ def test_files_of_replaced_versions_are_removed(client, settings, database_url):
     assert client.get("/ogc/collections/city-boundary/download.gpkg").status_code == 200
     before = sorted(p.name for p in folder.glob("city-boundary-v*.gpkg"))
     assert len(before) == 1
-    conn = psycopg2.connect(database_url)
+    conn = psycopg2.connect(app_url)   # planners change layers as the application role
     try:
         edits.describe(conn, "city-boundary", {"keywords": ["boundary", "limits"]}, "test")
     finally:

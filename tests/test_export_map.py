@@ -10,12 +10,12 @@ from headless import chromium_path, launch
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory, demo_city, database_url, settings):
+def exported(tmp_path_factory, demo_city, database_env, settings):
     import os
     import sys
 
     out = tmp_path_factory.mktemp("export") / "council.html"
-    env = dict(os.environ, DATABASE_URL=database_url, MAPSERVER_HOME=str(settings.home))
+    env = dict(os.environ, **database_env, MAPSERVER_HOME=str(settings.home))
     result = subprocess.run([sys.executable, "-m", "mapserver", "export-map", "--layers",
                              "parcels,public-buildings", str(out)],
                             capture_output=True, text=True, env=env, timeout=300)

@@ -42,13 +42,13 @@ def square(x, y, **props):
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, database_url):
+def served(tmp_path_factory, database_url, database_env):
     """A polygon layer with one good version loaded; yields (env, its state)."""
     folder = tmp_path_factory.mktemp("good")
     good = write_geojson(folder / "good.geojson",
                          [square(-71.11, 42.37, name="a"), square(-71.10, 42.37, name="b")])
     import os
-    env = dict(os.environ, DATABASE_URL=database_url)
+    env = dict(os.environ, **database_env)
     result = run_load(env, good, "--layer", LAYER, "--geometry", "polygon")
     assert result.returncode == 0, result.stderr
     state = layer_state(database_url, LAYER)
@@ -150,13 +150,14 @@ def test_unknown_manifest_and_file_without_layer(cli_env):
     assert result.returncode == 2 and "--layer" in result.stderr
 
 
-def test_failed_manifest_load_keeps_the_served_version(demo_city, database_url, tmp_path):
+def test_failed_manifest_load_keeps_the_served_version(demo_city, database_url, app_url,
+                                                       tmp_path):
     """A real manifest layer: a broken replacement file leaves parcels exactly as served."""
     before = layer_state(database_url, "parcels")
     broken = tmp_path / "parcels.geojson"
     broken.write_text('{"type": "FeatureCollection", "features": [')  # cut off mid-file
     manifest = manifests.find(LAYERS, "parcels").with_source(broken, crs="EPSG:4326")
-    conn = psycopg2.connect(database_url)
+    conn = psycopg2.connect(app_url)   # the role loads run as
     try:
         with pytest.raises(InvalidData) as failure:
             load_layer(conn, manifest)
@@ -170,7 +171,8 @@ def test_failed_manifest_load_keeps_the_served_version(demo_city, database_url, 
         assert cur.fetchone() == (0,)  # nothing left behind
 
 
-def test_readers_see_old_or_new_version_never_a_mix_or_nothing(database_url, tmp_path):
+def test_readers_see_old_or_new_version_never_a_mix_or_nothing(database_url, app_url,
+                                                                tmp_path):
     """Swap a layer repeatedly while readers query it the way the server does."""
     sizes = {3: write_geojson(tmp_path / "three.geojson",
                               [point(-71.1 + i / 1000, 42.37, name=str(i)) for i in range(3)]),
@@ -184,7 +186,7 @@ def test_readers_see_old_or_new_version_never_a_mix_or_nothing(database_url, tmp
         "attribution": "test", "sources": [{"path": str(sizes[3])}], "geometry": "point",
         "fields": [{"name": "name", "type": "text", "visibility": "public",
                     "description": {"en": "n", "ro": "n"}}]}, folder=ROOT)
-    writer = psycopg2.connect(database_url)
+    writer = psycopg2.connect(app_url)   # the role loads run as
     load_layer(writer, base)
     seen, errors, stop = [], [], threading.Event()
 

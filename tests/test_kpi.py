@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 
 import psycopg2
 import pytest
 
 from mapserver import create_app
 from mapserver.db import connect
+from mapserver.db_roles import LOGIN_KINDS, enable_logins, url_as
 from mapserver.ingest.pipeline import load_layer
 from mapserver.kpi import period as periods
 from mapserver.kpi import report
@@ -22,8 +24,11 @@ THIS_MONTH = dt.date.today().strftime("%Y-%m")
 
 
 @pytest.fixture(scope="module")
-def kpi_url(database_url):
-    """A separate database with only the demo city, so counts are exact."""
+def kpi_env(database_url):
+    """A separate database with only the demo city, so counts are exact; its three URLs.
+
+    It is a second install on the same cluster, with roles of its own (kpi_test_app...).
+    """
     admin = psycopg2.connect(re.sub(r"/[^/]+$", "/postgres", database_url))
     admin.autocommit = True
     with admin.cursor() as cur:
@@ -36,18 +41,31 @@ def kpi_url(database_url):
         cur.execute("CREATE EXTENSION postgis")
     conn.autocommit = False
     migrate(conn)
-    for layer_id in DEMO_LAYERS:
-        load_layer(conn, manifests.find(LAYERS, layer_id))
+    passwords = {kind: secrets.token_urlsafe(16) for kind in LOGIN_KINDS}
+    names = enable_logins(conn, passwords)
     conn.close()
-    yield url
+    env = {"DATABASE_URL": url,
+           "DATABASE_APP_URL": url_as(url, names["app"], passwords["app"]),
+           "DATABASE_PUBLIC_URL": url_as(url, names["public"], passwords["public"])}
+    loader = connect(env["DATABASE_APP_URL"])   # loads run as the application role
+    for layer_id in DEMO_LAYERS:
+        load_layer(loader, manifests.find(LAYERS, layer_id))
+    loader.close()
+    yield env
     with admin.cursor() as cur:
         cur.execute("DROP DATABASE IF EXISTS kpi_test WITH (FORCE)")
     admin.close()
 
 
 @pytest.fixture(scope="module")
-def kpi_client(kpi_url):
-    return create_app(Settings.from_env({"DATABASE_URL": kpi_url})).test_client()
+def kpi_url(kpi_env):
+    """The superuser's URL of the KPI database, for the tests' own set-up."""
+    return kpi_env["DATABASE_URL"]
+
+
+@pytest.fixture(scope="module")
+def kpi_client(kpi_env):
+    return create_app(Settings.from_env(kpi_env)).test_client()
 
 
 def kpis(client, **params):

@@ -68,11 +68,11 @@ def test_a_load_indexes_the_searchable_fields_for_trigram_search(conn, demo_city
 
 
 @pytest.fixture
-def draft_shelters(database_url, demo_city):
+def draft_shelters(app_url, demo_city):
     """Load bus-shelters, unpublished, under another id; its one text field is not searched."""
     base = manifests.find(LAYERS, "bus-shelters")
     raw = dict(base.raw, id="t-searchable")
-    conn = connect(database_url)
+    conn = connect(app_url)   # loads run as the application role
     try:
         load_layer(conn, manifests.Manifest(raw=raw, folder=base.folder), published=False)
         yield conn

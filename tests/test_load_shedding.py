@@ -27,8 +27,8 @@ CACHED_TILE = "/tiles/parks/15/9913/12119.mvt"
 
 
 @pytest.fixture(scope="module")
-def server(database_url, settings, demo_city):
-    env = dict(os.environ, DATABASE_URL=database_url, MAPSERVER_HOME=str(settings.home))
+def server(database_env, settings, demo_city):
+    env = dict(os.environ, **database_env, MAPSERVER_HOME=str(settings.home))
     env.pop("PYTHONWARNINGS", None)
     for name in ("MAPSERVER_COSTLY_QUERIES", "MAPSERVER_TILE_RENDERS"):
         env.pop(name, None)   # the defaults: 2 and 2 per worker

@@ -22,9 +22,9 @@ def _links(doc) -> dict:
     return {link["rel"]: link["href"] for link in doc["links"]}
 
 
-def _replace(database_url) -> int:
+def _replace(app_url) -> int:
     """Make a new version of LAYER (a description change), as a planner would."""
-    conn = psycopg2.connect(database_url)
+    conn = psycopg2.connect(app_url)
     try:
         return edits.describe(conn, LAYER, {"keywords": ["bus", "shelter", "paging test"]},
                               "tests")
@@ -32,7 +32,7 @@ def _replace(database_url) -> int:
         conn.close()
 
 
-def test_a_next_link_followed_after_a_replacement_is_410(live_server, database_url):
+def test_a_next_link_followed_after_a_replacement_is_410(live_server, app_url):
     first = requests.get(f"{live_server}/ogc/collections/{LAYER}/items?limit=10", timeout=30)
     assert first.status_code == 200
     version = int(parse_qs(urlsplit(_links(first.json())["next"]).query)["v"][0])
@@ -41,7 +41,7 @@ def test_a_next_link_followed_after_a_replacement_is_410(live_server, database_u
     links = _links(second.json())
     assert "v=" in links["next"] and "v=" in links["prev"]   # both ways pinned
 
-    assert _replace(database_url) == version + 1
+    assert _replace(app_url) == version + 1
     for followed in (links["next"], links["prev"], _links(first.json())["next"]):
         gone = requests.get(followed, timeout=30)
         assert gone.status_code == 410, gone.text

@@ -79,3 +79,18 @@ def test_an_upload_with_swapped_lon_lat_is_loaded_with_a_warning(client, databas
     assert response.status_code == 201, response.json
     warnings = " ".join(response.json["warnings"])
     assert "look swapped" in warnings and "EPSG:4326" in warnings
+
+
+def test_the_city_extent_comes_from_the_setting_first(settings):
+    from mapserver.errors import SetupError
+    from mapserver.layers import registry
+    from mapserver.settings import Settings
+
+    configured = Settings.from_env({"MAPSERVER_HOME": str(settings.home),
+                                    "MAPSERVER_CITY_BBOX": "21.22,46.14,21.38,46.22"})
+    assert configured.city_bbox == ARAD
+    assert registry.city_extent(None, configured.city_bbox) == ARAD
+    for wrong in ("21.38,46.14,21.22,46.22", "a,b,c,d", "1,2,3"):
+        with pytest.raises(SetupError, match="MAPSERVER_CITY_BBOX"):
+            Settings.from_env({"MAPSERVER_HOME": str(settings.home),
+                               "MAPSERVER_CITY_BBOX": wrong})

@@ -25,8 +25,8 @@ TIMEOUT_S = 3   # MAPSERVER_BODY_TIMEOUT_S of the server under test
 
 
 @pytest.fixture(scope="module")
-def server(database_url, settings, demo_city):
-    env = dict(os.environ, DATABASE_URL=database_url, MAPSERVER_HOME=str(settings.home),
+def server(database_env, settings, demo_city):
+    env = dict(os.environ, **database_env, MAPSERVER_HOME=str(settings.home),
                MAPSERVER_BODY_TIMEOUT_S=str(TIMEOUT_S), MAPSERVER_MAX_UPLOAD_MB="2")
     env.pop("PYTHONWARNINGS", None)
     with production_server(env, workers=2, threads=4) as base:

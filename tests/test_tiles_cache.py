@@ -34,7 +34,7 @@ def _cache_root(app) -> Path:
     return app.extensions["mapserver.settings"].tiles_cache
 
 
-def _load_copy(database_url, tmp_path, layer_id, *, drop_second=False, published=True, **extra):
+def _load_copy(app_url, tmp_path, layer_id, *, drop_second=False, published=True, **extra):
     """Load bus-shelters under another id (optionally without its second feature)."""
     base = manifests.find(LAYERS, "bus-shelters")
     source = base.sources[0].path
@@ -44,7 +44,7 @@ def _load_copy(database_url, tmp_path, layer_id, *, drop_second=False, published
         source = tmp_path / f"{layer_id}.geojson"
         source.write_text(json.dumps(data))
     raw = dict(base.raw, id=layer_id, sources=[{"path": str(source)}], **extra)
-    conn = connect(database_url)
+    conn = connect(app_url)
     try:
         return load_layer(conn, manifests.Manifest(raw=raw, folder=base.folder),
                           published=published)
@@ -72,8 +72,8 @@ def test_second_request_is_served_from_the_file_on_disk(client, app):
     stored.write_bytes(first.data)   # leave the cache true for the other tests
 
 
-def test_a_new_layer_version_makes_old_tiles_unreachable(client, app, database_url, tmp_path):
-    _load_copy(database_url, tmp_path, "tiles-test-shelters")
+def test_a_new_layer_version_makes_old_tiles_unreachable(client, app, app_url, tmp_path):
+    _load_copy(app_url, tmp_path, "tiles-test-shelters")
     z, x, y = _tile(14, SHELTER)
     url = f"/tiles/tiles-test-shelters/{z}/{x}/{y}.mvt"
     before = client.get(url)
@@ -86,7 +86,7 @@ def test_a_new_layer_version_makes_old_tiles_unreachable(client, app, database_u
     assert old_file.exists()
     assert client.get(url).headers["X-Tile-Cache"] == "hit"
 
-    _load_copy(database_url, tmp_path, "tiles-test-shelters", drop_second=True)
+    _load_copy(app_url, tmp_path, "tiles-test-shelters", drop_second=True)
     after = client.get(url)
     assert after.headers["X-Tile-Cache"] == "miss"
     assert after.headers["ETag"] != before.headers["ETag"]
@@ -102,11 +102,11 @@ def test_a_new_layer_version_makes_old_tiles_unreachable(client, app, database_u
     assert not old_file.parent.parent.parent.exists()
 
 
-def test_unpublished_and_expired_layers_are_not_served(client, database_url, tmp_path):
-    _load_copy(database_url, tmp_path, "tiles-test-draft", published=False)
-    _load_copy(database_url, tmp_path, "tiles-test-expired",
+def test_unpublished_and_expired_layers_are_not_served(client, app_url, tmp_path):
+    _load_copy(app_url, tmp_path, "tiles-test-draft", published=False)
+    _load_copy(app_url, tmp_path, "tiles-test-expired",
                valid_to="2001-01-01T00:00:00Z")
-    _load_copy(database_url, tmp_path, "tiles-test-future",
+    _load_copy(app_url, tmp_path, "tiles-test-future",
                valid_from="2999-01-01T00:00:00Z")
     z, x, y = _tile(17, SHELTER)
     for layer in ("tiles-test-draft", "tiles-test-expired", "tiles-test-future"):
@@ -116,7 +116,7 @@ def test_unpublished_and_expired_layers_are_not_served(client, database_url, tmp
             response = client.get(url)
             assert response.status_code == 404, url
             assert response.get_json()["code"] == "NotFound"
-    _load_copy(database_url, tmp_path, "tiles-test-current",
+    _load_copy(app_url, tmp_path, "tiles-test-current",
                valid_from="2001-01-01T00:00:00Z", valid_to="2999-01-01T00:00:00Z")
     current = client.get(f"/tiles/tiles-test-current/{z}/{x}/{y}.mvt")
     assert current.status_code == 200

@@ -48,6 +48,13 @@ def hidden_layer(database_url, demo_city):
         cur.execute("DELETE FROM mapserver.layers WHERE id = %s", (HIDDEN,))
 
 
+def _through(settings, relay):
+    """The settings with every database login going through the relay."""
+    return dataclasses.replace(settings, database_url=relay.via(settings.database_url),
+                               database_app_url=relay.via(settings.database_app_url),
+                               database_public_url=relay.via(settings.database_public_url))
+
+
 def _until(check, seconds: float = 10.0):
     """Return check()'s first true value within a bounded wait, else its last value."""
     deadline = time.monotonic() + seconds
@@ -66,7 +73,7 @@ def _error_shape(response, status: int, code: str) -> None:
 
 def test_cached_tiles_are_served_while_postgis_is_down(settings, relay, hidden_layer,
                                                        database_url):
-    app = create_app(dataclasses.replace(settings, database_url=relay.url))
+    app = create_app(_through(settings, relay))
     cache = tile_cache(app.extensions)
     with serving(app) as base:
         def get(path):
@@ -110,7 +117,7 @@ def test_cached_tiles_are_served_while_postgis_is_down(settings, relay, hidden_l
 
 
 def test_a_worker_that_never_read_the_registry_answers_503(settings, relay, demo_city):
-    app = create_app(dataclasses.replace(settings, database_url=relay.url))
+    app = create_app(_through(settings, relay))
     relay.cut()
     with serving(app) as base:
         _error_shape(requests.get(f"{base}/tiles/streets/{TILE}.mvt", timeout=30), 503,
@@ -120,7 +127,11 @@ def test_a_worker_that_never_read_the_registry_answers_503(settings, relay, demo
 def test_the_production_server_serves_cached_tiles_through_an_outage(settings, relay,
                                                                      demo_city):
     # `mapserver serve` answers cached tiles on its event loop, from the same copy.
-    env = dict(os.environ, DATABASE_URL=relay.url, MAPSERVER_HOME=str(settings.home))
+    through = _through(settings, relay)
+    env = dict(os.environ, DATABASE_URL=through.database_url,
+               DATABASE_APP_URL=through.database_app_url,
+               DATABASE_PUBLIC_URL=through.database_public_url,
+               MAPSERVER_HOME=str(settings.home))
     env.pop("PYTHONWARNINGS", None)
     with production_server(env, workers=1, threads=2) as base:
         url = f"{base}/tiles/streets/{TILE}.mvt"

@@ -54,8 +54,13 @@ def test_wrong_method_gets_the_json_error_shape(live_server):
     assert set(response.json()) == {"code", "description"}
 
 
+def unreachable(url: str) -> dict:
+    """Return the three database settings, all pointing at `url` (nothing listens there)."""
+    return {"DATABASE_URL": url, "DATABASE_APP_URL": url, "DATABASE_PUBLIC_URL": url}
+
+
 def test_healthz_says_503_when_the_database_is_unreachable():
-    settings = Settings.from_env({"DATABASE_URL": "postgresql://nobody:x@127.0.0.1:9/none"})
+    settings = Settings.from_env(unreachable("postgresql://nobody:x@127.0.0.1:9/none"))
     client = create_app(settings).test_client()
     response = client.get("/healthz")
     assert response.status_code == 503
@@ -65,5 +70,5 @@ def test_healthz_says_503_when_the_database_is_unreachable():
 
 def test_create_app_touches_no_database():
     # No database listens on port 9: building the app must still succeed.
-    settings = Settings.from_env({"DATABASE_URL": "postgresql://x:y@127.0.0.1:9/none"})
+    settings = Settings.from_env(unreachable("postgresql://x:y@127.0.0.1:9/none"))
     assert create_app(settings).url_map is not None

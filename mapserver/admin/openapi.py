@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from mapserver.admin.api import blueprint
+from mapserver.admin.guard import requires
 from mapserver.params import LAYER_ID_REGEX
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -89,6 +90,7 @@ def document() -> dict:
 
 
 @blueprint.get("/openapi.json")
+@requires("staff")
 def openapi():
-    """Describe this API (public: it holds no data)."""
+    """Describe this API to signed-in users (it maps the admin surface for an attacker)."""
     return jsonify(document())

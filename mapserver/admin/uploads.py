@@ -133,15 +133,16 @@ def load_file(settings, path: Path, layer_id: str, crs, encoding, source_layer, 
 
     Runs in the contained child (see `mapserver.ingest.contained`).
     """
+    from mapserver import db_roles
     from mapserver.db import connect
     from mapserver.ingest.pipeline import load_layer
 
-    conn = connect(settings.resolved_database_url())
+    conn = connect(db_roles.urls(settings).app)  # the admin's role, like the web worker's
     try:
         manifest, published = _manifest_for(conn, settings, layer_id, path, crs, encoding,
                                             source_layer, geometry)
         existing = registry.get(conn, layer_id)
-        city = registry.city_extent(conn)
+        city = registry.city_extent(conn, settings.city_bbox)
         conn.rollback()
         report = load_layer(conn, manifest,
                             published=existing.published if published is None else published,

@@ -7,7 +7,9 @@ import secrets
 
 from mapserver.auth.users import User
 
-SESSION_HOURS = 8
+SESSION_HOURS = 8  # a session's absolute end
+IDLE_MINUTES = 30  # ... and its end after this long without a request
+TOUCH_SECONDS = 60  # last_seen is written at most this often per session
 
 
 def _hash(token: str) -> str:
@@ -26,13 +28,21 @@ def open_session(conn, user: User) -> tuple[str, str]:
 
 
 def session_user(conn, token: str) -> tuple[User, str] | None:
-    """Return (user, CSRF token) of a live session, or None."""
+    """Return (user, CSRF token) of a live session (neither expired nor idle), or None.
+
+    Using the session keeps it alive: last_seen moves on, at most once a minute.
+    """
     with conn.cursor() as cur:
-        cur.execute("SELECT u.id, u.username, u.role, s.csrf_token FROM mapserver.sessions s"
-                    " JOIN mapserver.users u ON u.id = s.user_id"
-                    " WHERE s.token_hash = %s AND s.expires_at > now() AND u.active",
-                    (_hash(token),))
+        cur.execute("SELECT u.id, u.username, u.role, s.csrf_token,"
+                    " s.last_seen < now() - %s * interval '1 second'"
+                    " FROM mapserver.sessions s JOIN mapserver.users u ON u.id = s.user_id"
+                    " WHERE s.token_hash = %s AND s.expires_at > now() AND u.active"
+                    " AND s.last_seen > now() - %s * interval '1 minute'",
+                    (TOUCH_SECONDS, _hash(token), IDLE_MINUTES))
         row = cur.fetchone()
+        if row and row[4]:
+            cur.execute("UPDATE mapserver.sessions SET last_seen = now() WHERE token_hash = %s",
+                        (_hash(token),))
     return (User(row[0], row[1], row[2]), row[3]) if row else None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mapserver.cli.common import connect, current_settings
+from mapserver.cli.common import current_settings, migrate_database
 from mapserver.settings import Settings
 
 
@@ -27,8 +27,12 @@ def db_start():
         click.echo("DATABASE_URL is set: using that database, starting none.")
     else:
         _cluster(settings).start()
-    conn = connect(settings)
-    conn.close()
+    migrate_database(settings)
+    if settings.database_url and not (settings.database_app_url
+                                      and settings.database_public_url):
+        click.echo("The database roles exist: give <database>_app and <database>_public a "
+                   "login, and set DATABASE_APP_URL and DATABASE_PUBLIC_URL to them "
+                   "(README.md, \"Using your own PostGIS\").")
 
 
 @db.command("stop")

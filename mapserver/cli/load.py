@@ -39,12 +39,15 @@ def load(targets, load_all, layer_id, crs, encoding, source_layer, geometry, if_
 
 def load_manifest(settings, manifest, published, progress, if_changed) -> str | None:
     """Load one layer from its manifest; return the report's summary (None: unchanged)."""
+    from mapserver import db_roles
     from mapserver.db import connect as open_connection
     from mapserver.ingest.pipeline import load_layer
 
-    conn = open_connection(settings.resolved_database_url())
+    # As the application role: the child reads untrusted files, and the tables it makes
+    # must be the app's to replace and drop later (docs/ARCHITECTURE.md, "Database roles").
+    conn = open_connection(db_roles.urls(settings).app)
     try:
-        city = registry.city_extent(conn)
+        city = registry.city_extent(conn, settings.city_bbox)
         conn.rollback()
         report = load_layer(conn, manifest, published=published, progress=progress,
                             keep_versions=settings.keep_versions, if_changed=if_changed,

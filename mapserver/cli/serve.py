@@ -57,6 +57,10 @@ def server_command(host: str, port: int, workers: int, threads: int, *,
 @click.option("--pid-file", type=click.Path(dir_okay=False, path_type=Path))
 def serve(host, port, workers, threads, access_log, pid_file):
     """Serve the map, the APIs and the tiles over HTTP."""
+    from mapserver import db_roles
+    from mapserver.cli.common import current_settings
+
+    db_roles.urls(current_settings())  # say now, not in every worker, if a role's URL is missing
     command = server_command(host, port, workers, threads, access_log=access_log,
                              pid_file=pid_file)
     sys.stdout.flush()

@@ -1,4 +1,5 @@
-"""Which table serves a layer: version numbers, the registry pointer and the stable view.
+"""Which table serves a layer: version numbers, the registry pointer, the stable view,
+and the public role's right to read the public columns of each version.
 
 Light on purpose (psycopg2 and the manifest model only): loads, edits, descriptions
 and rollbacks all move the pointer through here, and the web workers import it
@@ -16,6 +17,7 @@ import psycopg2.errors
 from psycopg2 import sql
 from psycopg2.extras import Json
 
+from mapserver.db_roles import role_name
 from mapserver.errors import Conflict
 from mapserver.layers.manifest import Manifest
 
@@ -25,6 +27,23 @@ BUSY = "the layer is being read or changed; try again"
 STORED_TYPES = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolygon"}
 
 
+def _public_columns(manifest: dict) -> sql.Composable:
+    """Return the columns anybody may read: fid, the public fields, the geometries."""
+    public = Manifest(raw=manifest).public_field_names
+    return sql.SQL(", ").join(sql.Identifier(c) for c in ["fid", *public, "geom", "geom_3857"])
+
+
+def grant_public_read(cur, table: str, manifest: dict) -> None:
+    """Let the public role read a new version table's public columns, and nothing else.
+
+    Column privileges hold below the application: a public request's query cannot
+    read a staff-only field even if it were injected (migration 014).
+    """
+    cur.execute(sql.SQL("GRANT SELECT ({}) ON layers.{} TO {}").format(
+        _public_columns(manifest), sql.Identifier(table),
+        sql.Identifier(role_name(cur, "public"))))
+
+
 def _replace_view(cur, layer_id: str, table: str, manifest: dict) -> None:
     """Point the stable view layers."<id>" at a version: its public columns only.
 
@@ -32,10 +51,7 @@ def _replace_view(cur, layer_id: str, table: str, manifest: dict) -> None:
     like every other output it never shows a staff-only field.
     """
     view, target = sql.Identifier(layer_id), sql.Identifier(table)
-    public = Manifest(raw=manifest).public_field_names
-    select = sql.SQL("SELECT {} FROM layers.{}").format(
-        sql.SQL(", ").join(sql.Identifier(c) for c in ["fid", *public, "geom", "geom_3857"]),
-        target)
+    select = sql.SQL("SELECT {} FROM layers.{}").format(_public_columns(manifest), target)
     # A session reading the view inside a long transaction would hold the swap,
     # and every reader queued behind it: give up instead, the old version stays.
     bound_lock_wait(cur, VIEW_LOCK_TIMEOUT_S)
@@ -53,6 +69,9 @@ def _replace_view(cur, layer_id: str, table: str, manifest: dict) -> None:
         cur.execute(sql.SQL("CREATE VIEW layers.{} AS {}").format(view, select))
     cur.execute("RELEASE SAVEPOINT replace_view")
     cur.execute("SET LOCAL lock_timeout = 0")
+    # A view made anew has no grants: the public role reads it like the public columns.
+    cur.execute(sql.SQL("GRANT SELECT ON layers.{} TO {}").format(
+        view, sql.Identifier(role_name(cur, "public"))))
 
 
 def bound_lock_wait(cur, cap_s: float) -> None:
@@ -111,6 +130,7 @@ def lock_layer(cur, layer_id: str, manifest_raw: dict, *, published: bool,
 def make_current(cur, layer_id: str, version: int, table: str, manifest_raw: dict,
                  count: int, bbox, checksum: str | None, report: dict) -> None:
     """Record a new version whose table is ready, and point the registry and view at it."""
+    grant_public_read(cur, table, manifest_raw)
     report_json = Json(json.loads(json.dumps(report, default=str)))
     geometry_type = STORED_TYPES[manifest_raw["geometry"]]
     cur.execute(

@@ -11,10 +11,11 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from mapserver.errors import InvalidParameter
 from mapserver.kpi import period as periods
 from mapserver.kpi import report, usage
-from mapserver.web import database
+from mapserver.params import EVERYWHERE
+from mapserver.web import public_database
 
 blueprint = Blueprint("kpi", __name__)
-ALLOWED = {"from", "to", "names"}
+ALLOWED = {"from", "to", "names", *EVERYWHERE}
 # Paths whose successful GETs are counted as map use, by kind.
 COUNTED_PATHS = {"/": "page_view", "/api/search": "search"}
 
@@ -26,7 +27,7 @@ def _request_kpis() -> tuple[list[dict], periods.Period]:
                                fix="use from=YYYY-MM, to=YYYY-MM and names=a,b")
     period = periods.parse(request.args.get("from"), request.args.get("to"))
     names = report.choose(request.args.get("names"))
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         if not report.snapshot_taken_today(conn):
             report.snapshot(conn, period)
         return report.compute(conn, names, period), period
@@ -70,7 +71,7 @@ def usage_beacon():
     if kind != "module_toggle" or not detail:
         raise InvalidParameter("only module toggles are counted here",
                                fix='send {"kind": "module_toggle", "detail": "<layer id>"}')
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         usage.count(conn, kind, detail)
     return "", 204
 
@@ -79,6 +80,6 @@ def count_map_use(response):
     """Count a successful map page view or search after the response is made."""
     kind = COUNTED_PATHS.get(request.path)
     if kind and request.method == "GET" and response.status_code == 200:
-        with database().connection() as conn:
+        with public_database().connection() as conn:
             usage.count(conn, kind)
     return response

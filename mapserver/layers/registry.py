@@ -125,8 +125,10 @@ def _instant(text) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def city_extent(conn) -> tuple | None:
-    """Return the city's lon/lat box: the extent of the loaded city-boundary layer, or None."""
+def city_extent(conn, configured: tuple | None = None) -> tuple | None:
+    """Return the city's lon/lat box: the configured one, else the city-boundary layer's."""
+    if configured:
+        return tuple(configured)
     record = get(conn, CITY_BOUNDARY)
     return tuple(record.bbox) if record is not None and record.loaded and record.bbox else None
 

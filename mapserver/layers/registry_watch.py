@@ -15,6 +15,7 @@ rebuilt at least every ``MAX_AGE`` seconds, and whenever the listening connectio
 breaks, in case a notification was lost.  Validity windows (``valid_from`` /
 ``valid_to``) are checked at each lookup, not when the copy was taken.
 Notifications do not cross to read replicas: the listener connects to the primary.
+It connects as the public read role (create_app): it only reads the registry.
 
 When PostGIS cannot be reached, lookups go on from the last copy read (which
 already knows what was unpublished, and windows are still checked at each

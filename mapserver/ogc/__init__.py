@@ -11,16 +11,6 @@ from flask import Blueprint
 blueprint = Blueprint("ogc", __name__, url_prefix="/ogc", template_folder="templates")
 
 
-@blueprint.before_request
-def _refuse_nul():
-    # Regression: /ogc/collections/%00 and ?ml=%00 used to be 500s (PostgreSQL rejects NUL).
-    from flask import request
-
-    from mapserver.params import check_no_nul
-
-    check_no_nul(request.path, request.args)
-
-
 def init_app(app) -> None:
     """Register /ogc (its view modules attach their routes on import) and /catalog."""
     from mapserver.ogc import catalog, collections, downloads, items, landing  # noqa: F401

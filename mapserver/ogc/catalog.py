@@ -12,7 +12,8 @@ from flask import Blueprint, Response, current_app, render_template, request
 from mapserver.layers import registry
 from mapserver.ogc.describe import DOWNLOADS, english
 from mapserver.params import check_known
-from mapserver.web import database
+from mapserver.web import public_database
+from mapserver.web.links import site_root
 
 blueprint = Blueprint("catalog", __name__, template_folder="templates")
 
@@ -24,15 +25,8 @@ THEMES = {"cadastre": "REGI", "public-services": "GOVE", "transport": "TRAN",
           "events": "SOCI", "other": "GOVE"}
 
 
-@blueprint.before_request
-def _refuse_nul():
-    from mapserver.params import check_no_nul
-
-    check_no_nul(request.path, request.args)
-
-
 def _base() -> str:
-    return request.url_root.rstrip("/")
+    return site_root()
 
 
 def _graph(layers):
@@ -124,7 +118,7 @@ def _graph(layers):
 
 
 def _layers():
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         return registry.public_layers(conn)
 
 

@@ -8,7 +8,7 @@ from mapserver.layers import registry
 from mapserver.ogc import blueprint, counts, crs, describe
 from mapserver.ogc.respond import JSON, SCHEMA, html_response, json_response, self_links
 from mapserver.params import check_known
-from mapserver.web import database
+from mapserver.web import public_database
 from mapserver.web.negotiate import wants_html
 
 BASIC = {"f"}
@@ -18,7 +18,7 @@ BASIC = {"f"}
 def collections():
     """List every public collection."""
     check_known(request.args, BASIC)
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         layers = registry.public_layers(conn)
         offered = crs.offered_by_layer(conn, layers)
     doc = {"links": self_links("/collections", title="the collections"),
@@ -32,7 +32,7 @@ def collections():
 def collection(collection_id: str):
     """Describe one public collection, with its downloads and how often each was fetched."""
     check_known(request.args, BASIC)
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         record = registry.public_layer(conn, collection_id)
         downloads = counts.for_layer(conn, record.id)
         offered = crs.offered(conn, record)
@@ -51,7 +51,7 @@ def collection(collection_id: str):
 def queryables(collection_id: str):
     """Return the JSON Schema of what one may filter and sort on (public fields only)."""
     check_known(request.args, BASIC)
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         record = registry.public_layer(conn, collection_id)
     doc = describe.queryables(record)
     if wants_html():

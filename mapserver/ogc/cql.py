@@ -12,6 +12,7 @@ of a database error later.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 
 from psycopg2 import sql
@@ -19,6 +20,9 @@ from psycopg2 import sql
 from mapserver.errors import InvalidParameter
 
 MAX_FILTER_LENGTH = 8000
+MAX_OPERATORS = 300  # logical and arithmetic: each is a level the translation recurses into
+_QUOTED = re.compile(r"'(?:[^']|'')*'")
+_OPERATORS = re.compile(r"[-+*/]|\b(?:AND|OR|NOT)\b", re.IGNORECASE)
 GEOMETRY_NAMES = ("geometry", "geom")
 KINDS = {"text": "text", "integer": "number", "float": "number", "boolean": "boolean",
          "date": "date", "datetime": "datetime"}
@@ -37,6 +41,8 @@ def parse(text: str):
 
     if len(text) > MAX_FILTER_LENGTH:
         raise _bad(f"it is longer than {MAX_FILTER_LENGTH} characters")
+    if len(_OPERATORS.findall(_QUOTED.sub("''", text))) > MAX_OPERATORS:
+        raise _bad(f"it has more than {MAX_OPERATORS} operators")
     try:
         return cql2_parse(bracket_and_before_or(text))
     except Exception as exc:  # lark and pygeofilter raise many kinds; all are the client's text
@@ -59,7 +65,10 @@ class Translator:
 
     def where(self, node) -> sql.Composable:
         """Return the SQL condition for a whole filter (it must be a predicate)."""
-        clause, kind = self._expr(node)
+        try:
+            clause, kind = self._expr(node)
+        except RecursionError:  # a tree deeper than MAX_OPERATORS lets through, by nesting
+            raise _bad("it is nested too deeply") from None
         if kind != "boolean":
             raise _bad("it is not a condition (compare a property with a value)")
         return clause

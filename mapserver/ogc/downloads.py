@@ -15,7 +15,7 @@ from mapserver.ogc import blueprint, counts, exporters
 from mapserver.ogc.describe import DOWNLOADS
 from mapserver.ogc.respond import json_response, url
 from mapserver.params import check_known
-from mapserver.web import database
+from mapserver.web import public_database
 from mapserver.web.lanes import costly
 
 
@@ -45,7 +45,7 @@ def download(collection_id: str, fmt: str):
     if fmt not in DOWNLOADS:
         raise NotFound(f"there is no download format {fmt[:32]!r}",
                        fix="use download." + ", download.".join(DOWNLOADS))
-    db = database()
+    db = public_database()
     with db.connection() as conn:
         record = registry.public_layer(conn, collection_id)
         headers = _headers(record, fmt)

@@ -29,7 +29,7 @@ from mapserver.ogc.respond import (
     request_url_with,
     url,
 )
-from mapserver.web import database
+from mapserver.web import database, public_database
 from mapserver.web.lanes import costly
 from mapserver.web.negotiate import wants_html
 
@@ -74,6 +74,11 @@ def _run(action):
                                    "bbox-crs") from exc
 
 
+def _pool(staff: bool):
+    """Return the pool to read with: staff-only fields are readable only by the app role."""
+    return database() if staff else public_database()
+
+
 def _output_crs(args, offered: list[str], html: bool) -> crs.Crs:
     """Return the CRS of the answer's coordinates: `crs` for JSON; the HTML map is CRS84."""
     asked = crs.resolve(args.get("crs"), offered, "crs")  # checked in HTML too
@@ -90,7 +95,7 @@ def items(collection_id: str):
     offset = params.parse_offset(args.get("offset"))
     pinned = params.parse_int(args["v"], "v", minimum=1) if "v" in args else None
     staff = caller_of(request, database()).at_least("staff")
-    with database().connection(read_only=True) as conn:
+    with _pool(staff).connection(read_only=True) as conn:
         record = registry.public_layer(conn, collection_id)
         _check_pinned(record, pinned)
         offered = crs.offered(conn, record)
@@ -142,7 +147,7 @@ def item(collection_id: str, feature_id: str):
     params.check_known(args, params.ITEM_PARAMS)
     html = wants_html(("json", "geojson", "html"))
     staff = caller_of(request, database()).at_least("staff")
-    with database().connection(read_only=True) as conn:
+    with _pool(staff).connection(read_only=True) as conn:
         record = registry.public_layer(conn, collection_id)
         visible = list(query.visible_types(record, staff))
         columns = params.parse_properties(args.get("properties"), visible)

@@ -17,7 +17,8 @@ from mapserver.ogc.respond import (
     url,
 )
 from mapserver.params import check_known
-from mapserver.web import database
+from mapserver.web import public_database
+from mapserver.web.links import absolute
 from mapserver.web.negotiate import wants_html
 
 CONFORMANCE = [
@@ -55,9 +56,9 @@ def landing():
             link(url("/api", f="html"), "service-doc", HTML, "the API documentation"),
             link(url("/conformance"), "conformance", JSON, "conformance classes"),
             link(url("/collections"), "data", JSON, "the collections"),
-            link(request.url_root.rstrip("/") + "/catalog.jsonld",
+            link(absolute("/catalog.jsonld"),
                  "describedby", "application/ld+json", "DCAT-AP catalogue"),
-            link(request.url_root.rstrip("/") + "/catalog", "describedby", HTML,
+            link(absolute("/catalog"), "describedby", HTML,
                  "the catalogue for people"),
         ],
     }
@@ -80,7 +81,7 @@ def conformance():
 def api():
     """Return the OpenAPI 3.0 document, one explicit path per public collection."""
     check_known(request.args, BASIC)
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         layers = registry.public_layers(conn)
         offered = crs.offered_by_layer(conn, layers)
     doc = openapi.document(layers, url(""), offered)

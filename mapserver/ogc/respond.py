@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Response, render_template, request
 
+from mapserver.web.links import absolute
 from mapserver.web.negotiate import GEOJSON as GEOJSON  # re-exported for the OGC views
 from mapserver.web.negotiate import HTML, JSON, wants_html
 
@@ -22,7 +23,7 @@ SCHEMA = "application/schema+json"
 
 def root() -> str:
     """Return the absolute URL of the API's landing page, without a trailing slash."""
-    return request.url_root.rstrip("/") + "/ogc"
+    return absolute("/ogc")
 
 
 def url(path: str = "", **query) -> str:

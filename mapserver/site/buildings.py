@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, url_for
 from psycopg2 import sql
 
 from mapserver.errors import NotFound
 from mapserver.layers import registry
 from mapserver.layers.manifest import Field
 from mapserver.site import features
-from mapserver.web import database, i18n
+from mapserver.web import i18n, public_database
 from mapserver.web.lanes import costly
+from mapserver.web.links import absolute, site_root
 
 blueprint = Blueprint("buildings", __name__, template_folder="../templates")
 
@@ -41,10 +42,10 @@ def not_found(exc: NotFound):
 def building(fid: str):
     """Return the page of one public building."""
     number = features.parse_fid(fid)
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         record = registry.public_layer(conn, LAYER)
         feature = features.one_feature(conn, record, number)
-    url = url_for("buildings.building", fid=number, _external=True)
+    url = absolute(url_for("buildings.building", fid=number))
     props = feature["properties"]
     lon, lat = feature["geometry"]["coordinates"][:2]
     return render_template(
@@ -57,14 +58,14 @@ def building(fid: str):
 @costly   # ~0.3 s of CPU: a QR code for every building
 def qr_sheet():
     """Return a printable sheet of every public building's QR code."""
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         record = registry.public_layer(conn, LAYER)
         query = sql.SQL("SELECT fid, name, address FROM layers.{} ORDER BY name, fid").format(
             sql.Identifier(record.table_name))
         with conn.cursor() as cur:
             cur.execute(query)
             rows = cur.fetchall()
-    root = request.url_root.rstrip("/")
+    root = site_root()
     cards = []
     for fid, name, address in rows:
         url = f"{root}{url_for('buildings.building', fid=fid)}"

@@ -9,7 +9,7 @@ from mapserver.errors import InvalidParameter
 from mapserver.layers import registry
 from mapserver.site import features
 from mapserver.site import search as searching
-from mapserver.web import database, i18n
+from mapserver.web import i18n, public_database
 from mapserver.web.lanes import costly
 
 blueprint = Blueprint("map_api", __name__)
@@ -30,7 +30,7 @@ def features_in_box(layer_id: str):
     # One envelope: the map clamps its view to -180..180 and never sends a crossing box.
     [bbox] = params.parse_bbox(request.args.get("bbox"), crossing=False, required=True)
     limit = _limit(request.args.get("limit"))
-    with database().connection(read_only=True) as conn:
+    with public_database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, layer_id)
         body = features.features_in_bbox(conn, record, bbox, limit=limit)
     return Response(body, mimetype="application/geo+json")
@@ -40,7 +40,7 @@ def features_in_box(layer_id: str):
 def feature(layer_id: str, fid: str):
     """Return one feature with all its public fields, for a popup."""
     number = features.parse_fid(fid)
-    with database().connection(read_only=True) as conn:
+    with public_database().connection(read_only=True) as conn:
         record = registry.public_layer(conn, layer_id)
         body = features.one_feature(conn, record, number)
     response = jsonify(body)
@@ -58,7 +58,7 @@ def search():
         raise InvalidParameter(i18n.translate(exc.message, max=searching.MAX_QUERY,
                                               min=searching.MIN_QUERY)) from None
     lang = i18n.current()
-    with database().connection(read_only=True) as conn:
+    with public_database().connection(read_only=True) as conn:
         records = registry.public_layers(conn)
         results = searching.search(conn, records, text)
     titles = {r.id: i18n.localized(r.manifest["title"], lang) for r in records}

@@ -18,6 +18,7 @@ MAX_WHAT = 300
 MAX_CONTACT = 200
 WINDOW_MINUTES = 10
 MAX_PER_WINDOW = 5
+RESUBMIT_SECONDS = 120  # an identical submission within this time is the same one
 
 
 def _text(value, key_too_long: str, limit: int) -> str | None:
@@ -52,12 +53,31 @@ def parse_request(form: dict) -> tuple[str, str | None, str | None]:
     return what, why, contact
 
 
+def _client_hash(cur, *parts: str) -> str:
+    """Return a salted hash of the client (and whatever else): no address is ever stored."""
+    cur.execute("SELECT salt FROM mapserver.feedback_salt")
+    salt = cur.fetchone()[0]
+    return hashlib.sha256("\x1f".join([salt, *parts]).encode()).hexdigest()
+
+
+def first_time(conn, client_ip: str, form: str, *content) -> bool:
+    """Tell whether this client's identical submission is new (not a double click or reload).
+
+    The fingerprint is claimed atomically, so two copies sent at once store one.
+    """
+    with conn.cursor() as cur:
+        fingerprint = _client_hash(cur, client_ip, form, *(str(c) for c in content))
+        cur.execute("DELETE FROM mapserver.recent_submissions WHERE at < now() - %s"
+                    " * interval '1 second'", (RESUBMIT_SECONDS,))
+        cur.execute("INSERT INTO mapserver.recent_submissions (fingerprint) VALUES (%s)"
+                    " ON CONFLICT (fingerprint) DO NOTHING", (fingerprint,))
+        return cur.rowcount == 1
+
+
 def check_rate(conn, client_ip: str) -> None:
     """Count one submission for this client; raise TooManyRequests past the window's limit."""
     with conn.cursor() as cur:
-        cur.execute("SELECT salt FROM mapserver.feedback_salt")
-        salt = cur.fetchone()[0]
-        client = hashlib.sha256(f"{salt}:{client_ip}".encode()).hexdigest()
+        client = _client_hash(cur, client_ip)
         cur.execute(
             "INSERT INTO mapserver.feedback_rate AS r (client_hash, window_start)"
             " VALUES (%s, date_bin(%s::interval, now(), 'epoch'))"

@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, render_template, request
 
 from mapserver.errors import InvalidParameter, MapServerError, TooManyRequests
 from mapserver.site import feedback as store
-from mapserver.web import database, i18n
+from mapserver.web import i18n, public_database
 from mapserver.web.negotiate import wants_html
 
 blueprint = Blueprint("feedback", __name__, template_folder="../templates")
@@ -45,11 +45,14 @@ def _submit(kind: str):
             score, comment = store.parse_score(form)
         else:
             what, why, contact = store.parse_request(form)
-        with database().connection() as conn:
-            store.check_rate(conn, request.remote_addr or "unknown")
-            if kind == "score":
+        client = request.remote_addr or "unknown"
+        content = (score, comment) if kind == "score" else (what, why, contact)
+        with public_database().connection() as conn:
+            store.check_rate(conn, client)
+            fresh = store.first_time(conn, client, kind, *content)  # not a double click
+            if fresh and kind == "score":
                 store.store_score(conn, score, comment, lang)
-            else:
+            elif fresh:
                 store.store_request(conn, what, why, contact, lang)
     except (InvalidParameter, TooManyRequests) as exc:
         error = _translated(exc)
@@ -60,11 +63,13 @@ def _submit(kind: str):
     message = i18n.translate("feedback_thanks" if kind == "score" else "request_thanks")
     if html:
         return _page(done={kind: message})
+    if not fresh:
+        return jsonify({"status": "already-stored", "message": message}), 200
     return jsonify({"status": "stored", "message": message}), 201
 
 
 def _page(*, errors=None, done=None, form=None, status=200):
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         requests = store.public_requests(conn, limit=20)
     return render_template("feedback.html", errors=errors or {}, done=done or {},
                            form=form or {}, requests=requests), status

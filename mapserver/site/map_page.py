@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, jsonify, render_template, send_from_directory
 
 from mapserver.layers import registry, style
-from mapserver.web import database, i18n
+from mapserver.web import i18n, public_database
 
 blueprint = Blueprint("mapsite", __name__, template_folder="../templates")
 
@@ -105,7 +105,7 @@ def map_config(records: list[registry.LayerRecord], lang: str) -> dict:
 def index():
     """Return the city map."""
     lang = i18n.current()
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         records = registry.public_layers(conn)
     return render_template("map.html", config=map_config(records, lang), scripts=SCRIPTS)
 

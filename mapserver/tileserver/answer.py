@@ -91,10 +91,10 @@ def answer(extensions: dict, ids: list[str], z, x, y, *, wanted_version: str | N
         return TileAnswer(304, headers)
 
     def render() -> bytes:
-        # Only a miss borrows a database connection; a hit is a file read.  Renders take
-        # turns (web/lanes.py): a flood of misses cannot take every thread of the worker.
+        # Only a miss borrows a connection (of the public role); a hit is a file read.
+        # Renders take turns (web/lanes.py): a flood of misses cannot take every thread.
         with (extensions["mapserver.lanes"].render.turn(),
-              extensions["mapserver.db"].connection(read_only=True) as conn):
+              extensions["mapserver.db.public"].connection(read_only=True) as conn):
             return render_tile(conn, records, z, x, y)
 
     if cached_only:

@@ -20,6 +20,7 @@ from mapserver.tiles.cache import TileCache
 from mapserver.tileserver import answer
 from mapserver.tileserver.fastpath import TILE_ERROR
 from mapserver.web import published
+from mapserver.web.links import site_root
 
 blueprint = Blueprint("tiles", __name__)
 
@@ -49,7 +50,7 @@ def tile(layers: str, z: str, x: str, y: str):
 def tilejson(layer: str):
     """Return the TileJSON 3.0.0 description of a layer's tiles."""
     record = published().public_layer(layer)
-    template = (request.url_root.rstrip("/") +
+    template = (site_root() +
                 f"/tiles/{record.id}/{{z}}/{{x}}/{{y}}.mvt?v={record.version}")
     response = jsonify(metadata.tilejson(record, template))
     response.headers["Access-Control-Allow-Origin"] = "*"
@@ -58,7 +59,7 @@ def tilejson(layer: str):
 
 
 def _ogc_base(record) -> str:
-    return request.url_root.rstrip("/") + f"/ogc/collections/{record.id}/tiles"
+    return site_root() + f"/ogc/collections/{record.id}/tiles"
 
 
 @blueprint.get("/ogc/collections/<collection>/tiles")

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify
 
 from mapserver.errors import MapServerError
 from mapserver.layers import registry
-from mapserver.web import database
+from mapserver.web import public_database
 
 blueprint = Blueprint("health", __name__)
 
@@ -15,7 +15,7 @@ blueprint = Blueprint("health", __name__)
 def healthz():
     """Report whether the database answers and which layer versions are served."""
     try:
-        with database().connection() as conn:
+        with public_database().connection() as conn:
             layers = registry.public_layers(conn)
     except MapServerError as exc:
         body = {"status": "unavailable", "database": "unreachable", "detail": exc.description}
@@ -32,6 +32,6 @@ def healthz():
 @blueprint.get("/layers")
 def list_layers():
     """List the published layers with their public description."""
-    with database().connection() as conn:
+    with public_database().connection() as conn:
         layers = registry.public_layers(conn)
     return jsonify({"layers": [r.summary() for r in layers]})

@@ -21,6 +21,7 @@ from flask import current_app, request
 
 from mapserver.auth.identify import anonymous
 from mapserver.errors import ServiceUnavailable, TooManyRequests
+from mapserver.web import public_database
 
 WINDOW_S = 60
 EXEMPT_ENDPOINTS = {"tiles.tile", "tiles.ogc_tile", "mapsite.static_file",
@@ -83,6 +84,7 @@ def init_app(app) -> None:
         if request.method not in ("GET", "HEAD") or request.endpoint in EXEMPT_ENDPOINTS \
                 or request.blueprint in EXEMPT_BLUEPRINTS:
             return
-        database = current_app.extensions["mapserver.db"]
-        if anonymous(request, database):
-            limit.count(database, request.remote_addr or "unknown")
+        # Who asks is known on the application role (sessions); counting is a public
+        # write, on the public read role (migration 020 grants it the table).
+        if anonymous(request, current_app.extensions["mapserver.db"]):
+            limit.count(public_database(), request.remote_addr or "unknown")
