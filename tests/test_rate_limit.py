@@ -100,3 +100,20 @@ def test_a_forwarded_address_is_not_believed_without_trusted_proxies(two_workers
                             headers={"X-Forwarded-For": f"198.51.100.{i}"})
                for i in range(LIMIT + 1)]
     assert _limited(answers[-1])   # a made-up header does not make a new client
+
+
+def test_a_limit_that_cannot_count_lets_reads_through(two_workers, database_url):
+    # E.g. a database where migration 020's grant is missing: reads are served, not 500.
+    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+        cur.execute("SELECT mapserver.db_role('public')")
+        role = cur.fetchone()[0]
+        cur.execute(f'REVOKE ALL ON mapserver.read_rate FROM "{role}"')
+    try:
+        first, _ = two_workers
+        answers = [requests.get(first + "/ogc/collections", timeout=30)
+                   for _ in range(LIMIT + 2)]
+        assert {r.status_code for r in answers} == {200}
+    finally:
+        with psycopg2.connect(database_url) as c, c.cursor() as cur:
+            cur.execute("GRANT SELECT, INSERT, UPDATE (hits), DELETE ON mapserver.read_rate"
+                        f' TO "{role}"')

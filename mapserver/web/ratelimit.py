@@ -14,9 +14,11 @@ then says so, and cached tiles go on being served.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
+import psycopg2
 from flask import current_app, request
 
 from mapserver.auth.identify import anonymous
@@ -37,6 +39,8 @@ _COUNT = (
     " - now()))::int")
 _SWEEP = "DELETE FROM mapserver.read_rate WHERE window_start < now() - %s::interval"
 
+log = logging.getLogger(__name__)
+
 
 class ReadLimit:
     """Counts of one database; `limit` reads per address and window (0: no limit)."""
@@ -45,6 +49,7 @@ class ReadLimit:
         self.limit = limit
         self._next_sweep = 0.0
         self._lock = threading.Lock()
+        self._warned = False
 
     def count(self, database, client: str) -> None:
         """Count one read of `client`; raise TooManyRequests past the limit."""
@@ -56,6 +61,12 @@ class ReadLimit:
                     cur.execute(_SWEEP, (f"{2 * WINDOW_S} seconds",))
         except ServiceUnavailable:
             return   # PostGIS is down or busy: the read itself will say so (or not need it)
+        except psycopg2.Error:
+            # A missing grant or table (migration 020 not applied): serve, and say it once.
+            if not self._warned:
+                self._warned = True
+                log.exception("the public read limit cannot count; reads are not limited")
+            return
         if hits > self.limit:
             raise TooManyRequests(
                 f"more than {self.limit} requests in {WINDOW_S} s from your address",
