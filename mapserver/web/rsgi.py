@@ -86,14 +86,17 @@ class RsgiBridge:
         try:
             await self._read_body(scope, protocol, environ)
         except _Refused as refused:
-            body = json.dumps({"code": refused.code, "description": refused.message}).encode()
-            protocol.response_bytes(refused.status, [
-                ("content-type", "application/json"), ("connection", "close"),
-                ("x-content-type-options", "nosniff")], body)
+            _refuse(protocol, refused)
             return
         loop = asyncio.get_running_loop()
-        status, headers, first, rest = await loop.run_in_executor(self._pool, _start,
-                                                                  self.wsgi_app, environ)
+        try:
+            status, headers, first, rest = await loop.run_in_executor(
+                self._pool, _start, self.wsgi_app, environ)
+        except Exception:   # noqa: BLE001 - Flask answers its own errors; this is below it
+            log.exception("the app failed before answering")
+            _refuse(protocol, _Refused(500, "ServerError", "the server failed to answer; "
+                                       "the error was logged"))
+            return
         if rest is None:
             protocol.response_bytes(status, headers, first)
             return
@@ -181,6 +184,14 @@ class RsgiBridge:
         environ["wsgi.input"] = spool
         environ["CONTENT_LENGTH"] = str(received)
         environ.pop("HTTP_TRANSFER_ENCODING", None)
+
+
+def _refuse(protocol, refused: _Refused) -> None:
+    """Answer in the one error shape, and close the connection."""
+    body = json.dumps({"code": refused.code, "description": refused.message}).encode()
+    protocol.response_bytes(refused.status, [
+        ("content-type", "application/json"), ("connection", "close"),
+        ("x-content-type-options", "nosniff")], body)
 
 
 def _declared_length(environ: dict) -> int | None:
