@@ -1,4 +1,16 @@
-"""Shared fixtures: a real, throwaway PostGIS cluster, the demo city loaded once, the app.
+"""Shared fixtures: a real, throwaway PostGIS cluster and two cities in it, each with its app.
+
+Two layers of data, as tipg's tests have:
+
+- the **small city** (tests/fixtures/small-city/, some 230 parcels around Cambridge City
+  Hall cut from the demo data with every column): `small_city`, `small_settings`,
+  `small_app`, `small_client`, `small_conn`, `small_live_server`.  It is loaded once into a
+  template database; `small_city` is a copy of it shared by read-only tests, and
+  `fresh_city` / `cities.copy()` make private copies (in about a second) for tests that
+  change data, so no test sees what another one left behind.
+- the **demo city** (data/, all of Cambridge): `demo_city` loads it into `database_url`,
+  which `settings`, `app`, `client`, `live_server` and `conn` serve.  It is for the tests
+  whose point is the real data: its known counts, whole-city pages, bench-like checks.
 
 The cluster runs from a temporary folder as an unprivileged user (PostgreSQL
 refuses root) and is removed at the end of the session.  Its roles are used as
@@ -9,7 +21,10 @@ gets both role URLs (`database_env`), serving the public on the public role.
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
+import secrets
 import shutil
 import signal
 import socket
@@ -19,6 +34,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
@@ -28,6 +44,7 @@ from werkzeug.serving import make_server
 
 from mapserver import create_app
 from mapserver.db import connect
+from mapserver.db_roles import LOGIN_KINDS, enable_logins, url_as
 from mapserver.devdb import Cluster
 from mapserver.ingest.pipeline import load_layer
 from mapserver.layers import manifest as manifests
@@ -36,7 +53,13 @@ from mapserver.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ROOT / "layers"
+SMALL_CITY = ROOT / "tests" / "fixtures" / "small-city"
+SMALL_LAYERS = SMALL_CITY / "layers"
 MAPSERVER = [sys.executable, "-m", "mapserver"]
+# The suite's requests all come from one address, many at once: the apps it makes widen
+# the costly lane and turn the read limit off; tests/test_load_shedding.py and
+# tests/test_rate_limit.py test them with their own values.
+SUITE_LIMITS = {"MAPSERVER_COSTLY_QUERIES": "32", "MAPSERVER_READ_RATE_LIMIT": "0"}
 DEMO_LAYERS = ["parcels", "public-buildings", "streets", "parks", "zoning", "neighbourhoods",
                "bus-shelters", "street-lights", "city-boundary"]
 
@@ -87,15 +110,175 @@ def database_env(database_url, app_url, public_url) -> dict:
 @pytest.fixture(scope="session")
 def demo_city(app_url):
     """Load every demo layer once, as the CLI does (application role); return the reports."""
+    return load_city(app_url, LAYERS)
+
+
+def database_named(url: str, name: str) -> str:
+    """Return the URL of another database of the same cluster (same login)."""
+    return re.sub(r"/[^/?]+(\?|$)", lambda m: f"/{name}" + m.group(1), url, count=1)
+
+
+def load_city(app_url: str, layers: Path) -> dict:
+    """Load the nine demo layers from the manifests in `layers` as the application role."""
     conn = connect(app_url)
-    reports = {}
     try:
-        chosen = [manifests.find(LAYERS, layer_id) for layer_id in DEMO_LAYERS]
-        for manifest in chosen:
-            reports[manifest.id] = load_layer(conn, manifest)
+        return {layer_id: load_layer(conn, manifests.find(layers, layer_id))
+                for layer_id in DEMO_LAYERS}
     finally:
         conn.close()
-    return reports
+
+
+@dataclass
+class City:
+    """One database holding a city, with a home folder (tile cache, downloads) of its own.
+
+    `url` is the superuser's (the tests' own set-up); the app gets all three URLs.
+    """
+
+    url: str
+    app_url: str
+    public_url: str
+    home: Path
+    reports: dict = field(repr=False)
+    layers: Path = SMALL_LAYERS
+
+    @property
+    def env(self) -> dict:
+        """The database settings of this city, as a production environment holds them."""
+        return {"DATABASE_URL": self.url, "DATABASE_APP_URL": self.app_url,
+                "DATABASE_PUBLIC_URL": self.public_url}
+
+    def settings(self, **environ) -> Settings:
+        """Return settings serving this city; `environ` adds MAPSERVER_... variables."""
+        return Settings.from_env({**self.env, "MAPSERVER_HOME": str(self.home),
+                                  **SUITE_LIMITS, **environ})
+
+
+class Cities:
+    """Copies of the small city's template database: made in a moment, dropped after use.
+
+    Migration 014 names the server's roles after the database (<db>_app, <db>_public),
+    so a copy gets roles of its own: members of the template's (whose grants they
+    hold), owners of what the template's owned, and the grantees of new versions.
+    """
+
+    def __init__(self, database_url: str, template: str, reports: dict, homes):
+        self.database_url = database_url
+        self.template = template
+        self.reports = reports
+        self._homes = homes
+        self._numbers = itertools.count(1)
+
+    def _admin(self, *statements) -> None:
+        admin = psycopg2.connect(database_named(self.database_url, "postgres"))
+        admin.autocommit = True
+        try:
+            with admin.cursor() as cur:
+                for statement, *values in statements:
+                    cur.execute(statement, values)
+        finally:
+            admin.close()
+
+    def copy(self) -> City:
+        """Return a new database holding the small city as loaded, for one test or module."""
+        name = f"small_city_{next(self._numbers)}"
+        passwords = {kind: secrets.token_urlsafe(16) for kind in LOGIN_KINDS}
+        self._admin(
+            (f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"',),
+            (f'CREATE ROLE "{name}_owner" NOLOGIN IN ROLE "{self.template}_owner"',),
+            *[(f'CREATE ROLE "{name}_{kind}" LOGIN PASSWORD %s IN ROLE '
+               f'"{self.template}_{kind}"', passwords[kind]) for kind in LOGIN_KINDS],
+            (f'ALTER ROLE "{name}_public" SET statement_timeout = \'10s\'',),
+            (f'REVOKE TEMPORARY ON DATABASE "{name}" FROM PUBLIC',),
+        )
+        url = database_named(self.database_url, name)
+        # What the template's roles own in the copy becomes the copy's roles' (a stable
+        # view's owner must be able to read the versions the copy's app role makes).
+        conn = psycopg2.connect(url)
+        with conn, conn.cursor() as cur:
+            for kind in ("owner", "app"):
+                cur.execute(f'REASSIGN OWNED BY "{self.template}_{kind}" TO "{name}_{kind}"')
+        conn.close()
+        home = self._homes.mktemp(name)
+        (home / "layers").symlink_to(SMALL_LAYERS)
+        return City(url, url_as(url, f"{name}_app", passwords["app"]),
+                    url_as(url, f"{name}_public", passwords["public"]), home, self.reports)
+
+    def drop(self, city: City) -> None:
+        """Drop a copy, ending the sessions an app still holds on it."""
+        name = city.url.rsplit("/", 1)[1].split("?")[0]
+        self._admin((f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',))
+
+
+@pytest.fixture(scope="session")
+def cities(database_url, tmp_path_factory):
+    """Load the small city once into a template database; return the maker of its copies.
+
+    The template is a second install on the cluster, made as test_kpi used to make its
+    own: PostGIS, the migrations (roles small_city_template_app...), logins, the load.
+    """
+    template = "small_city_template"
+    admin = psycopg2.connect(database_named(database_url, "postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{template}"')
+    admin.close()
+    url = database_named(database_url, template)
+    conn = connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE EXTENSION postgis")
+    conn.autocommit = False
+    migrate(conn)
+    passwords = {kind: secrets.token_urlsafe(16) for kind in LOGIN_KINDS}
+    names = enable_logins(conn, passwords)
+    conn.close()
+    reports = load_city(url_as(url, names["app"], passwords["app"]), SMALL_LAYERS)
+    return Cities(database_url, template, reports, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def small_city(cities):
+    """The small city, shared: tests may read it, and put back at once anything they change."""
+    return cities.copy()
+
+
+@pytest.fixture
+def fresh_city(cities):
+    """A private copy of the small city for one test that changes data; dropped after it."""
+    city = cities.copy()
+    yield city
+    cities.drop(city)
+
+
+@pytest.fixture(scope="session")
+def small_settings(small_city):
+    return small_city.settings()
+
+
+@pytest.fixture(scope="session")
+def small_app(small_settings):
+    return create_app(small_settings)
+
+
+@pytest.fixture
+def small_client(small_app):
+    return small_app.test_client()
+
+
+@pytest.fixture
+def small_conn(small_city):
+    """A connection to the shared small city as the application role, closed afterwards."""
+    connection = connect(small_city.app_url)
+    yield connection
+    connection.rollback()
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def small_live_server(small_app):
+    """Serve the small city over real HTTP on a free loopback port; yield its base URL."""
+    yield from _serve(small_app)
 
 
 @pytest.fixture
@@ -111,12 +294,7 @@ def conn(app_url):
 def settings(database_env, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     (home / "layers").symlink_to(LAYERS)
-    # The suite's requests all come from one address, many at once: the costly lane is
-    # widened and the read limit off here; tests/test_load_shedding.py and
-    # tests/test_rate_limit.py test them.
-    return Settings.from_env({**database_env, "MAPSERVER_HOME": str(home),
-                              "MAPSERVER_COSTLY_QUERIES": "32",
-                              "MAPSERVER_READ_RATE_LIMIT": "0"})
+    return Settings.from_env({**database_env, "MAPSERVER_HOME": str(home), **SUITE_LIMITS})
 
 
 @pytest.fixture(scope="session")
@@ -148,9 +326,7 @@ def serving(app):
         server.shutdown()
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
-    """Serve the app over real HTTP on a free loopback port; yield its base URL."""
+def _serve(app):
     with serving(app) as base:
         yield base
 
@@ -181,6 +357,12 @@ def production_server(env: dict, *, workers: int = 2, threads: int = 4):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """Serve the app over real HTTP on a free loopback port; yield its base URL."""
+    yield from _serve(app)
 
 
 @pytest.fixture

@@ -9,6 +9,12 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 from tests.conftest import DEMO_LAYERS
 
 
+@pytest.fixture
+def client(small_client):
+    """The small city: its database holds the nine demo layers and nothing else."""
+    return small_client
+
+
 @pytest.fixture(params=[("/catalog.jsonld", "json-ld", "application/ld+json"),
                         ("/catalog.ttl", "turtle", "text/turtle")])
 def graph(client, request):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from tests.conftest import DEMO_LAYERS
@@ -120,3 +123,12 @@ def test_stable_view_shows_public_columns_only(demo_city, conn):
                                   "ORDER BY ordinal_position")]
     assert columns[0] == "fid" and "address" in columns and "geom_3857" in columns
     assert "editor" not in columns and "edit_date" not in columns
+
+
+def test_the_whole_citys_parcels_are_dense_and_drawn_from_tiles(client):
+    # Moved from test_map_http (which reads the small city, whose 229 parcels are not dense).
+    html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    config = json.loads(re.search(r'<script type="application/json" id="map-config">(.*?)'
+                                  r"</script>", html, re.S).group(1))
+    by_id = {layer["id"]: layer for layer in config["layers"]}
+    assert by_id["parcels"]["dense"] is True and by_id["public-buildings"]["dense"] is False

@@ -1,4 +1,8 @@
-"""The residents' map over plain HTTP: page, features, search, buildings, feedback."""
+"""The residents' map over plain HTTP: page, features, search, buildings, feedback.
+
+On the small city (tests/fixtures/small-city): 23 Rockwell St, City Hall and the Central
+Square library are in it.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +22,19 @@ def _config(html: str) -> dict:
 
 
 @pytest.fixture
-def fresh_rate(database_url):
+def client(small_client):
+    return small_client
+
+
+@pytest.fixture
+def conn(small_conn):
+    return small_conn
+
+
+@pytest.fixture
+def fresh_rate(small_city):
     """Forget earlier submissions so the rate limit starts from zero."""
-    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+    with psycopg2.connect(small_city.url) as c, c.cursor() as cur:
         cur.execute("DELETE FROM mapserver.feedback_rate")
     yield
 
@@ -41,7 +55,8 @@ def test_map_page_lists_every_published_module_with_default_state(client, conn):
                    "bus-shelters", "street-lights", "city-boundary"}
     by_id = {layer["id"]: layer for layer in config["layers"]}
     assert by_id["parcels"]["default_on"] is True and by_id["zoning"]["default_on"] is False
-    assert by_id["parcels"]["dense"] is True and by_id["public-buildings"]["dense"] is False
+    # 229 parcels draw as GeoJSON; the whole city's 13,115 are dense (see test_demo_city).
+    assert by_id["parcels"]["dense"] is False and by_id["public-buildings"]["dense"] is False
     assert by_id["parcels"]["style"]["color"] == "#7a6a53"
     labels = {f["name"]: f["label"] for f in by_id["parcels"]["fields"]}
     assert labels["ml"] == "Parcel id" and labels["address"] == "Address"
@@ -75,14 +90,14 @@ def test_vendor_serves_only_listed_files(client):
 
 
 def test_features_in_a_box_are_public_and_bounded(client):
-    bbox = "-71.13,42.37,-71.10,42.39"
+    bbox = "-71.108,42.363,-71.103,42.368"
     response = client.get(f"/map/features/public-buildings.geojson?bbox={bbox}")
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
     body = response.get_json()
-    assert body["type"] == "FeatureCollection" and body["features"]
+    assert body["type"] == "FeatureCollection" and len(body["features"]) == 8
     for feature in body["features"]:
         lon, lat = feature["geometry"]["coordinates"]
-        assert -71.13 <= lon <= -71.10 and 42.37 <= lat <= 42.39
+        assert -71.108 <= lon <= -71.103 and 42.363 <= lat <= 42.368
         assert set(feature["properties"]) == {"fid", "label", "address"}
     limited = client.get(f"/map/features/parcels.geojson?bbox={bbox}&limit=5").get_json()
     assert len(limited["features"]) == 5 and limited["truncated"] is True
@@ -195,8 +210,8 @@ def test_building_page_shows_accessibility_and_qr(client):
     assert "Intrare fără trepte" in ro.get_data(as_text=True)
 
 
-def test_building_links_to_its_parcel(client, database_url):
-    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+def test_building_links_to_its_parcel(client, small_city):
+    with psycopg2.connect(small_city.url) as c, c.cursor() as cur:
         cur.execute('SELECT fid, parcel_ml FROM layers."public-buildings"'
                     " WHERE parcel_ml IS NOT NULL LIMIT 1")
         fid, ml = cur.fetchone()
@@ -212,8 +227,8 @@ def test_unknown_building_is_a_404_page_in_the_readers_language(client, fid):
     assert "Clădirea nu a fost găsită" in response.get_data(as_text=True)
 
 
-def test_qr_sheet_holds_one_code_per_building(client, database_url):
-    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+def test_qr_sheet_holds_one_code_per_building(client, small_city):
+    with psycopg2.connect(small_city.url) as c, c.cursor() as cur:
         cur.execute('SELECT count(*) FROM layers."public-buildings"')
         count = cur.fetchone()[0]
     html = client.get("/buildings/qr-sheet").get_data(as_text=True)
@@ -221,10 +236,10 @@ def test_qr_sheet_holds_one_code_per_building(client, database_url):
     assert html.count("<svg") == count
 
 
-def test_nps_score_is_stored(client, database_url, fresh_rate):
+def test_nps_score_is_stored(client, small_city, fresh_rate):
     response = client.post("/api/feedback/score", json={"score": 9, "comment": "handy"})
     assert response.status_code == 201
-    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+    with psycopg2.connect(small_city.url) as c, c.cursor() as cur:
         cur.execute("SELECT score, comment FROM mapserver.feedback_scores ORDER BY id DESC LIMIT 1")
         assert cur.fetchone() == (9, "handy")
 
@@ -246,12 +261,12 @@ def test_feedback_rejects_oversized_comment_and_bad_json(client, fresh_rate):
 
 
 def test_dataset_request_keeps_script_verbatim_shows_it_escaped_and_contact_private(
-        client, database_url, fresh_rate):
+        client, small_city, fresh_rate):
     hostile = "<script>alert('x')</script> bike lanes"
     response = client.post("/api/feedback/dataset-request",
                            json={"what": hostile, "why": "safety", "contact": "me@example.org"})
     assert response.status_code == 201
-    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+    with psycopg2.connect(small_city.url) as c, c.cursor() as cur:
         cur.execute("SELECT what, contact FROM mapserver.dataset_requests ORDER BY id DESC LIMIT 1")
         assert cur.fetchone() == (hostile, "me@example.org")
     page = client.get("/feedback").get_data(as_text=True)
@@ -282,14 +297,14 @@ def test_feedback_is_rate_limited_per_client(client, fresh_rate):
     assert "zece minute" in body["description"]
 
 
-def test_a_double_submitted_form_is_stored_once(client, fresh_rate, database_url):
+def test_a_double_submitted_form_is_stored_once(client, fresh_rate, small_city):
     # Used to store two answers: a double click or a reload sent the form twice.
     comment = "double click 4711"
     first = client.post("/api/feedback/score", json={"score": 9, "comment": comment})
     again = client.post("/api/feedback/score", json={"score": 9, "comment": comment})
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.get_json()["status"] == "already-stored"
-    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+    with psycopg2.connect(small_city.url) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM mapserver.feedback_scores WHERE comment = %s",
                     (comment,))
         assert cur.fetchone()[0] == 1

@@ -1,4 +1,8 @@
-"""OGC API - Features on the demo city: documents, items, parameters and their errors."""
+"""OGC API - Features on the small city: documents, items, parameters and their errors.
+
+Known answers are those of tests/fixtures/small-city (229 parcels around City Hall and
+23 Rockwell St, one of them a street right-of-way 'ROAD' and one without an id).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,18 @@ import pytest
 from tests.conftest import DEMO_LAYERS, planted_value
 
 OGC_EXCEPTION_KEYS = {"code", "description"}
+PARCELS = 229
+
+
+@pytest.fixture
+def client(small_client):
+    """Every test here reads the small city."""
+    return small_client
+
+
+@pytest.fixture
+def conn(small_conn):
+    return small_conn
 
 
 def get_json(client, url, status=200, **kw):
@@ -63,7 +79,7 @@ def test_collections_list_every_public_layer_with_the_same_core_as_alone(client)
     alone = get_json(client, "/ogc/collections/parcels")
     for key in ("id", "title", "description", "extent"):
         assert alone[key] == listed["parcels"][key]
-    assert alone["featureCount"] == 13115
+    assert alone["featureCount"] == PARCELS
     minx, miny, maxx, maxy = alone["extent"]["spatial"]["bbox"][0]
     assert -71.17 < minx < maxx < -71.06 and 42.35 < miny < maxy < 42.41
     rels = {link["rel"] for link in alone["links"]}
@@ -73,7 +89,7 @@ def test_collections_list_every_public_layer_with_the_same_core_as_alone(client)
 def test_items_known_answers_and_geojson_shape(client):
     page = items(client, "limit=3")
     assert page["type"] == "FeatureCollection"
-    assert page["numberMatched"] == 13115 and page["numberReturned"] == 3 == len(page["features"])
+    assert page["numberMatched"] == PARCELS and page["numberReturned"] == 3 == len(page["features"])
     feature = page["features"][0]
     assert feature["type"] == "Feature" and feature["geometry"]["type"] == "MultiPolygon"
     assert set(feature["properties"]) == {"ml", "map", "lot", "loc_id", "address", "land_use",
@@ -81,7 +97,7 @@ def test_items_known_answers_and_geojson_shape(client):
     one = items(client, "ml=127-123")
     assert one["numberMatched"] == 1
     assert one["features"][0]["properties"]["address"] == "23 ROCKWELL ST"
-    assert items(client, "ml=ROAD")["numberMatched"] == 6
+    assert items(client, "ml=ROAD")["numberMatched"] == 1
 
 
 def test_default_is_json_for_any_accept_and_html_for_a_browser(client):
@@ -103,14 +119,14 @@ def test_single_feature_has_self_alternate_and_collection_links(client):
 
 
 def test_paging_with_next_links_reaches_exactly_number_matched(client):
-    seen, url = [], "/ogc/collections/parcels/items?limit=5000"
+    seen, url = [], "/ogc/collections/parcels/items?limit=50"
     while url:
         page = get_json(client, url)
         seen += [f["id"] for f in page["features"]]
         nxt = [link["href"] for link in page["links"] if link["rel"] == "next"]
         assert nxt == [] or nxt[0].startswith("http://localhost/ogc/collections/parcels/items?")
         url = nxt[0].replace("http://localhost", "") if nxt else None
-    assert len(seen) == len(set(seen)) == 13115
+    assert len(seen) == len(set(seen)) == PARCELS
 
 
 def test_prev_link_goes_back_one_page(client):
@@ -121,17 +137,37 @@ def test_prev_link_goes_back_one_page(client):
 
 def test_limit_above_the_maximum_is_clamped_not_rejected(client):
     page = items(client, "limit=1000000")
-    assert page["numberReturned"] == 10000
+    assert page["numberReturned"] == PARCELS
+    # The page size used is the maximum: one page back from 10001 starts at 1, not 0.
+    page = items(client, "limit=1000000&offset=10001")
+    prev = next(link["href"] for link in page["links"] if link["rel"] == "prev")
+    assert "offset=1&" in prev + "&"
 
 
 def test_bbox_with_percent_encoded_commas_and_17_digits(client, conn):
-    box = "-71.1199999999999974,42.3700000000000045,-71.1100000000000065,42.3800000000000026"
+    box = "-71.1059999999999945,42.3649999999999949,-71.1039999999999992,42.3660000000000014"
     page = items(client, "limit=1&bbox=" + quote(box, safe=""))
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM layers.parcels WHERE geom && "
-                    "ST_MakeEnvelope(-71.12, 42.37, -71.11, 42.38, 4326)")
+                    "ST_MakeEnvelope(-71.106, 42.365, -71.104, 42.366, 4326)")
         expected = cur.fetchone()[0]
     assert 0 < expected == page["numberMatched"]
+
+
+@pytest.mark.xfail(strict=True, reason="bug: bbox is `geom && envelope`, a test of bounding "
+                   "boxes only; OGC API Features (7.15.3) wants the features whose geometry "
+                   "intersects the box, and parcel 105-53, whose outline misses this box, is "
+                   "returned (20 features where 19 intersect)")
+def test_bbox_selects_the_features_whose_geometry_meets_the_box(client):
+    def mls(query):
+        return {f["properties"]["ml"] for f in items(client, "limit=100&" + query)["features"]}
+
+    boxed = mls("bbox=-71.106,42.365,-71.104,42.366")
+    meeting = mls("filter=" + quote("S_INTERSECTS(geometry, POLYGON((-71.106 42.365, "
+                                    "-71.104 42.365, -71.104 42.366, -71.106 42.366, "
+                                    "-71.106 42.365)))"))
+    assert len(meeting) == 19 and "105-53" not in meeting   # geopandas on the fixture agrees
+    assert boxed == meeting
 
 
 @pytest.mark.parametrize("box", ["177,65,-177,70", "-180,85,180,90", "-180,-90,-179,-89"])
@@ -142,7 +178,7 @@ def test_bbox_far_away_or_across_the_antimeridian_is_an_empty_page(client, box):
 
 def test_antimeridian_box_is_split_not_inverted(client):
     # A box from 170°E across 180° to 70°W holds Cambridge (71°W): it must match everything.
-    assert items(client, "limit=1&bbox=170,-90,-70,90")["numberMatched"] == 13115
+    assert items(client, "limit=1&bbox=170,-90,-70,90")["numberMatched"] == PARCELS
 
 
 def test_properties_selects_public_fields(client):
@@ -152,8 +188,8 @@ def test_properties_selects_public_fields(client):
 
 def test_sortby_descending_puts_the_biggest_condominium_first(client):
     page = items(client, "limit=1&sortby=-units")
-    assert page["features"][0]["properties"]["ml"] == "1A-109"
-    assert page["features"][0]["properties"]["units"] == 438
+    assert page["features"][0]["properties"]["ml"] == "119-9"
+    assert page["features"][0]["properties"]["units"] == 71
     ascending = items(client, "limit=3&sortby=%2Byear_built,ml")
     years = [f["properties"]["year_built"] for f in ascending["features"]]
     assert years == sorted(years)
@@ -162,18 +198,18 @@ def test_sortby_descending_puts_the_biggest_condominium_first(client):
 def test_cql2_filters_known_answers(client, conn):
     page = items(client, "filter=" + quote("ml = '127-123'"))
     assert page["numberMatched"] == 1
-    page = items(client, "filter=" + quote("units > 400 AND land_use LIKE 'CNDO%'"))
-    assert [f["properties"]["ml"] for f in page["features"]] == ["1A-109"]
+    page = items(client, "filter=" + quote("units > 60 AND land_use LIKE 'CONDO%'"))
+    assert [f["properties"]["ml"] for f in page["features"]] == ["119-9"]
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM layers.parcels WHERE year_built BETWEEN 1900 AND 1910")
         expected = cur.fetchone()[0]
     page = items(client, "limit=1&filter=" + quote("year_built BETWEEN 1900 AND 1910"))
     assert page["numberMatched"] == expected > 0
     spatial = items(client, "limit=1&filter=" + quote(
-        "S_INTERSECTS(geometry, POLYGON((-71.12 42.37, -71.11 42.37, -71.11 42.38, "
-        "-71.12 42.38, -71.12 42.37)))"))
-    assert 0 < spatial["numberMatched"] < 13115
-    assert items(client, "filter=" + quote("ml IN ('127-123', 'ROAD')"))["numberMatched"] == 7
+        "S_INTERSECTS(geometry, POLYGON((-71.106 42.365, -71.104 42.365, -71.104 42.366, "
+        "-71.106 42.366, -71.106 42.365)))"))
+    assert spatial["numberMatched"] == 19  # geopandas on the fixture file says so
+    assert items(client, "filter=" + quote("ml IN ('127-123', 'ROAD')"))["numberMatched"] == 2
     assert items(client, "filter=" + quote("ml IS NULL") + "&limit=1")["numberMatched"] >= 1
 
 
@@ -262,7 +298,7 @@ def test_sql_injection_in_every_parameter_is_a_client_error(client, evil):
         assert response.status_code in (200, 400, 404), (url, response.data[:300])
         if response.status_code != 200:
             assert set(response.get_json()) == OGC_EXCEPTION_KEYS
-    assert get_json(client, "/ogc/collections/parcels")["featureCount"] == 13115
+    assert get_json(client, "/ogc/collections/parcels")["featureCount"] == PARCELS
 
 
 @pytest.mark.parametrize("url, status", [
@@ -286,17 +322,17 @@ def test_division_by_zero_in_a_filter_matches_nothing(client):
 
 
 def test_last_partial_page_has_no_next_link(client):
-    page = items(client, "limit=10&offset=13110")
-    assert page["numberReturned"] == 5
+    page = items(client, "limit=10&offset=220")
+    assert page["numberReturned"] == 9
     assert "next" not in {link["rel"] for link in page["links"]}
 
 
-def test_a_query_past_the_statement_timeout_is_a_503_not_a_hang(settings, demo_city, conn):
+def test_a_query_past_the_statement_timeout_is_a_503_not_a_hang(small_settings, conn):
     import dataclasses
 
     from mapserver import create_app
 
-    quick = create_app(dataclasses.replace(settings, statement_timeout_ms=300)).test_client()
+    quick = create_app(dataclasses.replace(small_settings, statement_timeout_ms=300)).test_client()
     with conn.cursor() as cur:
         cur.execute("SELECT table_name FROM mapserver.layers WHERE id = 'parks'")
         table = cur.fetchone()[0]
@@ -318,7 +354,7 @@ def test_boolean_property_filter_and_cql2_boolean(client, conn):
         cur.execute("SELECT count(*) FILTER (WHERE led), count(*) FILTER (WHERE NOT led) "
                     "FROM layers.\"street-lights\"")
         led, not_led = cur.fetchone()
-    assert led == 5949 and not_led == 0  # the others are unknown (NULL)
+    assert led == 137 and not_led == 0  # every light of the small city is an LED
     assert items(client, "limit=1&led=true", "street-lights")["numberMatched"] == led
     assert items(client, "limit=1&led=false", "street-lights")["numberMatched"] == not_led
     assert items(client, "limit=1&filter=" + quote("led = TRUE"),

@@ -1,4 +1,8 @@
-"""Real clients against the OGC API over real HTTP: GDAL's OAPIF driver, OWSLib, Schemathesis."""
+"""Real clients against the OGC API over real HTTP: GDAL's OAPIF driver, OWSLib, Schemathesis.
+
+They read the small city (tests/fixtures/small-city): what a client must do (follow next
+links, page, parse) is the same for 229 parcels as for 13,115, in a second instead of 20.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,16 @@ from pathlib import Path
 
 import pytest
 import requests
+
+
+@pytest.fixture
+def live_server(small_live_server):
+    return small_live_server
+
+
+@pytest.fixture
+def conn(small_conn):
+    return small_conn
 
 
 def _feature_counts(conn) -> dict:
@@ -49,13 +63,13 @@ def test_owslib_lists_collections_and_pages_through_items(live_server):
     api = Features(live_server + "/ogc")
     ids = {c["id"] for c in api.collections()["collections"]}
     assert {"parcels", "bus-shelters", "street-lights"} <= ids
-    first = api.collection_items("bus-shelters", limit=50)
-    assert first["numberMatched"] == 68 and len(first["features"]) == 50
-    second = api.collection_items("bus-shelters", limit=50, offset=50)
-    assert len(second["features"]) == 18
+    first = api.collection_items("street-lights", limit=100)
+    assert first["numberMatched"] == 137 and len(first["features"]) == 100
+    second = api.collection_items("street-lights", limit=100, offset=100)
+    assert len(second["features"]) == 37
     assert {f["id"] for f in first["features"]}.isdisjoint(f["id"] for f in second["features"])
-    boxed = api.collection_items("parcels", bbox=[-71.12, 42.37, -71.11, 42.38], limit=10)
-    assert 0 < boxed["numberMatched"] < 13115
+    boxed = api.collection_items("parcels", bbox=[-71.1065, 42.366, -71.105, 42.367], limit=10)
+    assert boxed["numberMatched"] == 14 and len(boxed["features"]) == 10  # as geopandas says
 
 
 def test_the_openapi_document_is_valid_openapi_30(live_server):

@@ -41,12 +41,18 @@ PUBLIC_TEXT_URLS = [
 ]
 
 
+@pytest.fixture
+def client(small_client):
+    """The small city's parcels carry the same staff columns as the whole city's."""
+    return small_client
+
+
 @pytest.fixture(scope="module")
-def canaries(demo_city, database_url):
+def canaries(small_city):
     """Return staff values present in the data (3+ letter initials and edit dates)."""
     import psycopg2
 
-    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+    with psycopg2.connect(small_city.url) as c, c.cursor() as cur:
         # The served version's own table: the stable view shows public columns only.
         cur.execute("SELECT table_name FROM mapserver.layers WHERE id = 'parcels'")
         table = '"layers"."' + cur.fetchone()[0] + '"'
@@ -140,11 +146,17 @@ REFUSED = (302, 401)
 
 
 @pytest.fixture(scope="module")
-def planted(demo_city, database_url):
+def app(small_app):
+    """The walk reads the small city: every GET rule, whole-layer downloads included."""
+    return small_app
+
+
+@pytest.fixture(scope="module")
+def planted(small_city):
     """Plant CANARY in one parcel; return samples that reach it (fid, bbox, tile)."""
     import psycopg2
 
-    conn = psycopg2.connect(database_url)
+    conn = psycopg2.connect(small_city.url)
     try:
         with planted_value(conn, "parcels", "editor", CANARY) as fid:
             with conn.cursor() as cur:

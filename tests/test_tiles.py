@@ -1,4 +1,7 @@
-"""Vector tiles over HTTP: content decoded with mapbox-vector-tile, headers, bad input."""
+"""Vector tiles over HTTP: content decoded with mapbox-vector-tile, headers, bad input.
+
+On the small city, whose main box is Central Square and City Hall.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,22 @@ PARCEL_STAFF = {"editor", "edit_date"}
 MVT = "application/vnd.mapbox-vector-tile"
 
 
+@pytest.fixture
+def client(small_client):
+    return small_client
+
+
+@pytest.fixture
+def live_server(small_live_server):
+    return small_live_server
+
+
+@pytest.fixture
+def city_url(small_city):
+    """The database the tiles are made from, to count what a tile should hold."""
+    return small_city.url
+
+
 def tile_at(z, lonlat=CENTRAL):
     x, y = lonlat_to_tile(*lonlat, z)
     return z, x, y
@@ -24,24 +43,24 @@ def decode(data: bytes) -> dict:
     return mapbox_vector_tile.decode(data)
 
 
-def table_of(database_url, layer_id):
-    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+def table_of(city_url, layer_id):
+    with psycopg2.connect(city_url) as c, c.cursor() as cur:
         cur.execute("SELECT table_name, version FROM mapserver.layers WHERE id = %s",
                     (layer_id,))
         return cur.fetchone()
 
 
-def count_in_tile(database_url, layer_id, z, x, y, *, margin: bool):
-    table, _ = table_of(database_url, layer_id)
+def count_in_tile(city_url, layer_id, z, x, y, *, margin: bool):
+    table, _ = table_of(city_url, layer_id)
     envelope = "ST_TileEnvelope(%s, %s, %s, margin => 64/4096.0)" if margin else \
         "ST_TileEnvelope(%s, %s, %s)"
-    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+    with psycopg2.connect(city_url) as c, c.cursor() as cur:
         cur.execute(f'SELECT count(*) FROM layers."{table}" WHERE ST_Intersects(geom_3857, '
                     f'{envelope})', (z, x, y))
         return cur.fetchone()[0]
 
 
-def test_parcel_tile_holds_the_parcels_of_the_tile_with_public_fields_only(client, database_url):
+def test_parcel_tile_holds_the_parcels_of_the_tile_with_public_fields_only(client, city_url):
     z, x, y = tile_at(16)
     response = client.get(f"/tiles/parcels/{z}/{x}/{y}.mvt")
     assert response.status_code == 200
@@ -49,8 +68,8 @@ def test_parcel_tile_holds_the_parcels_of_the_tile_with_public_fields_only(clien
     layers = decode(response.data)
     assert list(layers) == ["parcels"]
     features = layers["parcels"]["features"]
-    inside = count_in_tile(database_url, "parcels", z, x, y, margin=False)
-    with_margin = count_in_tile(database_url, "parcels", z, x, y, margin=True)
+    inside = count_in_tile(city_url, "parcels", z, x, y, margin=False)
+    with_margin = count_in_tile(city_url, "parcels", z, x, y, margin=True)
     assert inside > 20
     assert inside <= len(features) <= with_margin
     public = {"ml", "map", "lot", "loc_id", "address", "land_use", "land_use_code",
@@ -61,9 +80,9 @@ def test_parcel_tile_holds_the_parcels_of_the_tile_with_public_fields_only(clien
     assert not keys & PARCEL_STAFF
 
 
-def test_staff_fields_exist_in_the_database_but_in_no_tile(client, database_url):
-    table, _ = table_of(database_url, "parcels")
-    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+def test_staff_fields_exist_in_the_database_but_in_no_tile(client, city_url):
+    table, _ = table_of(city_url, "parcels")
+    with psycopg2.connect(city_url) as c, c.cursor() as cur:
         cur.execute(f'SELECT count(editor), count(edit_date) FROM layers."{table}"')
         editors, dates = cur.fetchone()
     assert editors > 0 and dates > 0   # the data has them: the tiles must leave them out
@@ -76,23 +95,23 @@ def test_staff_fields_exist_in_the_database_but_in_no_tile(client, database_url)
     assert "editor" not in body and "edit_date" not in body and "Initials" not in body
 
 
-def test_feature_ids_are_the_fids_popups_fetch(client, database_url):
+def test_feature_ids_are_the_fids_popups_fetch(client, city_url):
     z, x, y = tile_at(17)
     features = decode(client.get(f"/tiles/parcels/{z}/{x}/{y}.mvt").data)["parcels"]["features"]
-    table, _ = table_of(database_url, "parcels")
-    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+    table, _ = table_of(city_url, "parcels")
+    with psycopg2.connect(city_url) as c, c.cursor() as cur:
         for feature in features[:10]:
             cur.execute(f'SELECT ml FROM layers."{table}" WHERE fid = %s', (feature["id"],))
             assert cur.fetchone()[0] == feature["properties"]["ml"]
 
 
-def test_points_are_clustered_at_low_zoom_and_whole_at_high_zoom(client, database_url):
+def test_points_are_clustered_at_low_zoom_and_whole_at_high_zoom(client, city_url):
     z, x, y = tile_at(11)
     layer = decode(client.get(f"/tiles/public-buildings/{z}/{x}/{y}.mvt").data)
     features = layer["public-buildings"]["features"]
     total = sum(f["properties"]["point_count"] for f in features)
-    assert count_in_tile(database_url, "public-buildings", z, x, y, margin=False) <= total
-    assert total <= count_in_tile(database_url, "public-buildings", z, x, y, margin=True)
+    assert count_in_tile(city_url, "public-buildings", z, x, y, margin=False) <= total
+    assert total <= count_in_tile(city_url, "public-buildings", z, x, y, margin=True)
     assert len(features) < total          # some points were merged
     z, x, y = tile_at(15)
     response = client.get(f"/tiles/public-buildings/{z}/{x}/{y}.mvt")
@@ -101,12 +120,12 @@ def test_points_are_clustered_at_low_zoom_and_whole_at_high_zoom(client, databas
         assert "name" in feature["properties"]
 
 
-def test_low_zoom_polygons_are_simplified(client, database_url):
+def test_low_zoom_polygons_are_simplified(client, city_url):
     """A z11 tile of zoning is smaller than the same features unsimplified would be."""
     z, x, y = tile_at(11)
     data = client.get(f"/tiles/zoning/{z}/{x}/{y}.mvt").data
-    table, _ = table_of(database_url, "zoning")
-    with psycopg2.connect(database_url) as c, c.cursor() as cur:
+    table, _ = table_of(city_url, "zoning")
+    with psycopg2.connect(city_url) as c, c.cursor() as cur:
         cur.execute(f"SELECT ST_AsMVT(q, 'zoning', 4096, 'geom') FROM (SELECT ST_AsMVTGeom("
                     f"geom_3857, ST_TileEnvelope(%s,%s,%s), 4096, 64, true) AS geom FROM "
                     f'layers."{table}") q', (z, x, y))
