@@ -13,7 +13,8 @@ def create_app(settings=None, **overrides):
     from mapserver.layers.registry_watch import RegistryWatch
     from mapserver.settings import Settings
     from mapserver.tileserver.fastpath import TileFastPath
-    from mapserver.web import converters, errors, health, inputs, links, security
+    from mapserver.web import converters, errors, health, inputs, links, ratelimit, security
+    from mapserver.web.lanes import Lanes
 
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
@@ -33,10 +34,12 @@ def create_app(settings=None, **overrides):
         statement_timeout_ms=settings.statement_timeout_ms, application_name="mapserver-public")
     # The listener only reads the registry: the public role is enough.
     app.extensions["mapserver.registry"] = RegistryWatch(urls.public)
+    app.extensions["mapserver.lanes"] = Lanes(settings.costly_queries, settings.tile_renders)
     errors.init_app(app)
     security.init_app(app)
     inputs.init_app(app)
     links.init_app(app)
+    ratelimit.init_app(app)
     app.register_blueprint(health.blueprint)
     for part in (admin, ogc, tileserver, site, kpi):  # each registers its own routes
         part.init_app(app)

@@ -7,6 +7,7 @@ The pool is made on first use, after the server has forked its workers, never at
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,11 +20,14 @@ import psycopg2.pool
 from mapserver.errors import ServiceUnavailable
 
 
-def connect(url: str, *, statement_timeout_ms: int | None = None, application_name="mapserver"):
+def connect(url: str, *, statement_timeout_ms: int | None = None, application_name="mapserver",
+            connect_timeout_s: int | None = None):
     """Open one connection; the statement timeout bounds every query on it."""
     options = f"-c statement_timeout={int(statement_timeout_ms)}" if statement_timeout_ms else ""
+    extra = {"connect_timeout": int(connect_timeout_s)} if connect_timeout_s else {}
     try:
-        return psycopg2.connect(url, options=options, application_name=application_name)
+        return psycopg2.connect(url, options=options, application_name=application_name,
+                                **extra)
     except psycopg2.OperationalError as exc:
         raise ServiceUnavailable(
             "the database cannot be reached",
@@ -70,13 +74,7 @@ class Database:
         never change once a version is live (a change is always a new table).
         """
         pool = self._get_pool()
-        try:
-            conn = pool.getconn()
-        except psycopg2.pool.PoolError as exc:
-            raise ServiceUnavailable("the server is busy", fix="try again in a moment") from exc
-        except psycopg2.OperationalError as exc:
-            raise ServiceUnavailable("the database cannot be reached",
-                                     fix="check that PostGIS runs") from exc
+        conn = self._checkout(pool)
         broken = False
         if read_only:
             conn.autocommit = True
@@ -100,6 +98,39 @@ class Database:
             if read_only and not conn.closed:
                 conn.autocommit = False
             pool.putconn(conn, close=broken or bool(conn.closed))
+
+    def _checkout(self, pool) -> psycopg2.extensions.connection:
+        """Take a pooled connection that is still alive, replacing dead ones on the way.
+
+        A session ended by the server (pg_terminate_backend, a restart, a failover) is
+        only noticed by psycopg2 when next used, which made the next requests fail with
+        503.  An idle connection has nothing to read; a FATAL message or EOF waiting on
+        its socket means the server has ended it: close it and take another.  The
+        check is one non-blocking poll (microseconds), no round trip.
+        """
+        for _ in range(self.pool_size + 1):
+            try:
+                conn = pool.getconn()
+            except psycopg2.pool.PoolError as exc:
+                raise ServiceUnavailable("the server is busy",
+                                         fix="try again in a moment") from exc
+            except psycopg2.OperationalError as exc:
+                raise ServiceUnavailable("the database cannot be reached",
+                                         fix="check that PostGIS runs") from exc
+            if self._idle_and_alive(conn):
+                return conn
+            pool.putconn(conn, close=True)
+        raise ServiceUnavailable("the database keeps ending new sessions",
+                                 fix="check the PostGIS log")
+
+    @staticmethod
+    def _idle_and_alive(conn) -> bool:
+        """Tell whether a pooled connection is open and the server has sent it nothing."""
+        if conn.closed:
+            return False
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN | select.POLLPRI)
+        return not poller.poll(0)   # readable while idle: an error message, or EOF
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -15,10 +15,14 @@ class MapServerError(Exception):
     status = 500
     code = "ServerError"
 
-    def __init__(self, message: str, *, fix: str | None = None):
+    def __init__(self, message: str, *, fix: str | None = None,
+                 retry_after: int | None = None):
         super().__init__(message)
         self.message = message
         self.fix = fix
+        # Seconds after which trying again makes sense (a Retry-After header): set on
+        # the deliberate refusals of load (503 busy, 429 too many requests).
+        self.retry_after = retry_after
 
     @property
     def description(self) -> str:
@@ -68,6 +72,13 @@ class Conflict(MapServerError):
     code = "Conflict"
 
 
+class Gone(MapServerError):
+    """What a link pointed at was replaced: e.g. the layer version a page link was made on."""
+
+    status = 410
+    code = "Gone"
+
+
 class InvalidData(MapServerError):
     """A source file or manifest cannot be loaded as it is."""
 
@@ -78,6 +89,13 @@ class InvalidData(MapServerError):
         super().__init__(f"{source}: {problem}", fix=fix)
         self.source = source
         self.problem = problem
+
+
+class TooManyRequests(MapServerError):
+    """A client sent more requests than its rate limit allows."""
+
+    status = 429
+    code = "TooManyRequests"
 
 
 class ServiceUnavailable(MapServerError):

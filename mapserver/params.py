@@ -31,7 +31,7 @@ LAYER_ID_MAX = 48  # characters; what a message shows of an id that is not one
 _LAYER_ID = re.compile(LAYER_ID_PATTERN)
 
 ITEMS_PARAMS = {"f", "bbox", "bbox-crs", "crs", "limit", "offset", "properties", "sortby",
-                "filter", "filter-lang", "filter-crs", "datetime"}
+                "filter", "filter-lang", "filter-crs", "datetime", "v"}
 ITEM_PARAMS = {"f", "properties", "crs"}
 
 

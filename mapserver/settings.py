@@ -125,6 +125,24 @@ SETTINGS_DOC = {
         "10000", "longest a web request's query may run", "statement_timeout_ms", _whole(100)),
     "MAPSERVER_POOL_SIZE": Setting(
         "8", "database connections per web worker", "pool_size", _whole(1)),
+    "MAPSERVER_THREADS": Setting(
+        "4", "threads per web worker: requests running at once (`mapserver serve --threads` "
+        "sets it; keep it at most MAPSERVER_POOL_SIZE)", "threads", _whole(1)),
+    "MAPSERVER_COSTLY_QUERIES": Setting(
+        "2", "anonymous feature queries, downloads and searches run at once per web worker; "
+        "one more is answered 503 with Retry-After at once (keep it below "
+        "MAPSERVER_THREADS)", "costly_queries", _whole(1)),
+    "MAPSERVER_TILE_RENDERS": Setting(
+        "2", "tiles rendered at once per web worker; one more waits up to 2 s, then 503 with "
+        "Retry-After (cached tiles are not counted)", "tile_renders", _whole(1)),
+    "MAPSERVER_READ_RATE_LIMIT": Setting(
+        "1200", "anonymous public reads per client address and minute, counted in PostGIS "
+        "across workers; past it 429 with Retry-After (tiles, static files, /healthz and "
+        "the admin are not counted; 0: no limit)", "read_rate_limit", _whole(0)),
+    "MAPSERVER_BODY_TIMEOUT_S": Setting(
+        "10", "longest wait for the next part of a request body, which must also arrive at "
+        "16 KB/s on average; slower bodies get 408 and hold no thread meanwhile",
+        "body_timeout_s", _whole(1)),
     "MAPSERVER_KEEP_VERSIONS": Setting(
         "5", "loaded versions of a layer kept for rollback", "keep_versions", _whole(1)),
     "MAPSERVER_MAX_UPLOAD_MB": Setting(
@@ -178,6 +196,11 @@ class Settings:
     database_public_url: str | None
     statement_timeout_ms: int
     pool_size: int
+    threads: int
+    costly_queries: int
+    tile_renders: int
+    read_rate_limit: int
+    body_timeout_s: int
     keep_versions: int
     max_upload_mb: int
     secure_cookies: bool

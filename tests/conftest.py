@@ -26,16 +26,20 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
 import pytest
+import requests
 from werkzeug.serving import make_server
 
 from mapserver import create_app
@@ -52,6 +56,10 @@ LAYERS = ROOT / "layers"
 SMALL_CITY = ROOT / "tests" / "fixtures" / "small-city"
 SMALL_LAYERS = SMALL_CITY / "layers"
 MAPSERVER = [sys.executable, "-m", "mapserver"]
+# The suite's requests all come from one address, many at once: the apps it makes widen
+# the costly lane and turn the read limit off; tests/test_load_shedding.py and
+# tests/test_rate_limit.py test them with their own values.
+SUITE_LIMITS = {"MAPSERVER_COSTLY_QUERIES": "32", "MAPSERVER_READ_RATE_LIMIT": "0"}
 DEMO_LAYERS = ["parcels", "public-buildings", "streets", "parks", "zoning", "neighbourhoods",
                "bus-shelters", "street-lights", "city-boundary"]
 
@@ -142,7 +150,8 @@ class City:
 
     def settings(self, **environ) -> Settings:
         """Return settings serving this city; `environ` adds MAPSERVER_... variables."""
-        return Settings.from_env({**self.env, "MAPSERVER_HOME": str(self.home), **environ})
+        return Settings.from_env({**self.env, "MAPSERVER_HOME": str(self.home),
+                                  **SUITE_LIMITS, **environ})
 
 
 class Cities:
@@ -285,7 +294,7 @@ def conn(app_url):
 def settings(database_env, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     (home / "layers").symlink_to(LAYERS)
-    return Settings.from_env({**database_env, "MAPSERVER_HOME": str(home)})
+    return Settings.from_env({**database_env, "MAPSERVER_HOME": str(home), **SUITE_LIMITS})
 
 
 @pytest.fixture(scope="session")
@@ -304,13 +313,50 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _serve(app):
+@contextmanager
+def serving(app):
+    """Serve `app` over real HTTP (werkzeug, a thread per request) on a free loopback port."""
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+
+
+def _serve(app):
+    with serving(app) as base:
+        yield base
+
+
+@contextmanager
+def production_server(env: dict, *, workers: int = 2, threads: int = 4):
+    """Run `mapserver serve` (Granian, as `make run` does) on a free loopback port.
+
+    Yields the base URL once /healthz answers; the server is stopped afterwards.
+    """
+    port = _free_port()
+    server = subprocess.Popen(
+        [*MAPSERVER, "serve", "--port", str(port), "--workers", str(workers),
+         "--threads", str(threads)], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{base}/healthz", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None, server.stdout.read()
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -106,3 +106,17 @@ def test_sql_unpublishing_hides_the_tiles_at_once(client, database_url, watched_
     _sql(database_url, "UPDATE mapserver.layers SET published = false WHERE id = %s", LAYER)
     assert _soon(lambda: client.get(url).status_code == 404)
     assert client.get(f"/tiles/{LAYER}.json").status_code == 404
+
+
+def test_the_copy_at_once_is_never_an_outdated_one(database_url, watched_layer):
+    # The RSGI bridge answers cached tiles on its event loop from `records_at_once`,
+    # which never reads PostGIS: after a change it must send the caller to a thread,
+    # and the thread's lookup must reload (the notification is consumed by then).
+    watch = RegistryWatch(database_url, max_age=3600)
+    assert watch.records_at_once() is None   # nothing read yet
+    watch.public_layer(LAYER)
+    assert LAYER in watch.records_at_once()
+    _sql(database_url, "UPDATE mapserver.layers SET published = false WHERE id = %s", LAYER)
+    assert _soon(lambda: watch.records_at_once() is None)
+    assert _hidden(watch)
+    assert watch.records_at_once() is not None and _hidden(watch)

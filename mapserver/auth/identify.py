@@ -53,6 +53,15 @@ def identify(conn, token: str | None, session: str | None) -> Caller:
     return ANONYMOUS
 
 
+def anonymous(request, database) -> bool:
+    """Tell whether nobody is logged in: no credentials, or none that hold (rate limits,
+    load bounds).  Costs a query only when the request carries credentials."""
+    token, session = credentials(request.headers, request.cookies)
+    if token is None and session is None:
+        return True
+    return caller_of(request, database).user is None
+
+
 def caller_of(request, database) -> Caller:
     """Return who sent `request` (a Werkzeug request), asking `database` once per request.
 

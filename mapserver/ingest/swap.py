@@ -9,6 +9,8 @@ without the ingest stack.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg2
 import psycopg2.errors
@@ -20,6 +22,8 @@ from mapserver.errors import Conflict
 from mapserver.layers.manifest import Manifest
 
 VIEW_LOCK_TIMEOUT_S = 10
+SWAP_LOCK_TIMEOUT_S = 5
+BUSY = "the layer is being read or changed; try again"
 STORED_TYPES = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolygon"}
 
 
@@ -50,13 +54,13 @@ def _replace_view(cur, layer_id: str, table: str, manifest: dict) -> None:
     select = sql.SQL("SELECT {} FROM layers.{}").format(_public_columns(manifest), target)
     # A session reading the view inside a long transaction would hold the swap,
     # and every reader queued behind it: give up instead, the old version stays.
-    cur.execute("SET LOCAL lock_timeout = %s", (f"{VIEW_LOCK_TIMEOUT_S}s",))
+    bound_lock_wait(cur, VIEW_LOCK_TIMEOUT_S)
     cur.execute("SAVEPOINT replace_view")
     try:
         cur.execute(sql.SQL("CREATE OR REPLACE VIEW layers.{} AS {}").format(view, select))
     except psycopg2.errors.LockNotAvailable:
-        raise Conflict(f"layer '{layer_id}' is held by a long-running reader of the view "
-                       f"layers.\"{layer_id}\"", fix="try the load again in a moment") from None
+        raise Conflict(f"{BUSY} (layer '{layer_id}': a long-running reader holds the view "
+                       f"layers.\"{layer_id}\")", fix="try again in a moment") from None
     except psycopg2.Error:
         # The columns changed: only a new view fits.  Readers of the app never use
         # the view (they follow the registry), so dropping it is safe.
@@ -70,6 +74,32 @@ def _replace_view(cur, layer_id: str, table: str, manifest: dict) -> None:
         view, sql.Identifier(role_name(cur, "public"))))
 
 
+def bound_lock_wait(cur, cap_s: float) -> None:
+    """Wait at most `cap_s` for any lock in this transaction, and under half the statement timeout.
+
+    A lock wait that outlived the statement timeout ended as "the query took too
+    long" (503); bounded below it, it ends as LockNotAvailable, which the caller
+    turns into a clear 409.  Without a statement timeout (the CLI) `cap_s` holds.
+    """
+    cur.execute("SELECT set_config('lock_timeout', least(%s * 1000, coalesce(nullif("
+                "extract(epoch FROM current_setting('statement_timeout')::interval) * 500, 0),"
+                " %s * 1000))::int::text, true)", (cap_s, cap_s))
+
+
+@contextmanager
+def registry_row_locked(cur, layer_id: str) -> Iterator[None]:
+    """Run the statements that lock a layer's registry row; a lock not had in time is a 409.
+
+    Loads, edits, rollbacks and publishing queue on that row; one that waited past
+    the statement timeout used to end as a 503 ("the query took too long").
+    """
+    bound_lock_wait(cur, SWAP_LOCK_TIMEOUT_S)
+    try:
+        yield
+    except psycopg2.errors.LockNotAvailable:
+        raise Conflict(f"{BUSY} (layer '{layer_id}')", fix="try again in a moment") from None
+    cur.execute("SET LOCAL lock_timeout = 0")
+
 
 def lock_layer(cur, layer_id: str, manifest_raw: dict, *, published: bool,
                expected_version: int | None) -> int:
@@ -77,12 +107,16 @@ def lock_layer(cur, layer_id: str, manifest_raw: dict, *, published: bool,
 
     Two changes of one layer queue here; with `expected_version` the later one
     fails with a conflict instead of silently replacing the first one's work.
+    A change that cannot get the lock in time (another load or edit of the layer
+    is under way) is a conflict too, never a timeout.
     Version numbers only grow, also after a rollback to an older version.
     """
-    cur.execute("INSERT INTO mapserver.layers (id, manifest, published) VALUES (%s, %s, %s)"
-                " ON CONFLICT (id) DO NOTHING", (layer_id, Json(manifest_raw), published))
-    cur.execute("SELECT version FROM mapserver.layers WHERE id = %s FOR UPDATE", (layer_id,))
-    current = cur.fetchone()[0]
+    with registry_row_locked(cur, layer_id):
+        cur.execute("INSERT INTO mapserver.layers (id, manifest, published) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (id) DO NOTHING", (layer_id, Json(manifest_raw), published))
+        cur.execute("SELECT version FROM mapserver.layers WHERE id = %s FOR UPDATE",
+                    (layer_id,))
+        current = cur.fetchone()[0]
     if expected_version is not None and current != expected_version:
         raise Conflict(f"layer '{layer_id}' was changed by someone else (now version "
                        f"{current}, you started from {expected_version})",
@@ -137,7 +171,7 @@ def drop_old_versions(conn, layer_id: str, keep: int) -> list[str]:
         tables = [row[0] for row in cur.fetchall()]
         # A reader still on an old version must not be blocked behind a DROP: drop
         # what can be dropped at once and leave the rest for the next load.
-        cur.execute("SET LOCAL lock_timeout = '1s'")
+        bound_lock_wait(cur, 1)
         dropped = []
         for table in tables:
             cur.execute("SAVEPOINT drop_one")

@@ -37,7 +37,7 @@ def _layer(conn, layer_id: str) -> registry.LayerRecord:
 def set_published(conn, layer_id: str, published: bool, actor: str) -> None:
     """Show or hide a layer everywhere at once (map, APIs, tiles, catalogue)."""
     _layer(conn, layer_id)
-    with conn.cursor() as cur:
+    with conn.cursor() as cur, swap.registry_row_locked(cur, layer_id):
         cur.execute("UPDATE mapserver.layers SET published = %s WHERE id = %s",
                     (published, layer_id))
     audit.record(conn, actor, "publish" if published else "unpublish", layer_id)
@@ -57,7 +57,8 @@ def rollback(conn, layer_id: str, version: int, actor: str) -> None:
         if row[0]:
             raise InvalidParameter(f"version {version} of '{layer_id}' is no longer kept",
                                    fix="roll back to one of the kept versions")
-        cur.execute("SELECT 1 FROM mapserver.layers WHERE id = %s FOR UPDATE", (layer_id,))
+        with swap.registry_row_locked(cur, layer_id):
+            cur.execute("SELECT 1 FROM mapserver.layers WHERE id = %s FOR UPDATE", (layer_id,))
         swap.point_registry_at(cur, layer_id, int(version))
     audit.record(conn, actor, "rollback", layer_id, from_version=current.version,
                  to_version=int(version))

@@ -16,6 +16,12 @@ breaks, in case a notification was lost.  Validity windows (``valid_from`` /
 ``valid_to``) are checked at each lookup, not when the copy was taken.
 Notifications do not cross to read replicas: the listener connects to the primary.
 It connects as the public read role (create_app): it only reads the registry.
+
+When PostGIS cannot be reached, lookups go on from the last copy read (which
+already knows what was unpublished, and windows are still checked at each
+lookup), so tiles in the disk cache are served through an outage; the database
+is tried again every ``RETRY_S`` seconds.  A worker that never read the registry
+has no copy and answers 503.
 """
 
 from __future__ import annotations
@@ -27,12 +33,14 @@ import time
 import psycopg2
 
 from mapserver.db import connect
-from mapserver.errors import NotFound
+from mapserver.errors import MapServerError, NotFound
 from mapserver.layers import registry
 from mapserver.params import LAYER_ID_MAX
 
 CHANNEL = "mapserver_layers"
 MAX_AGE = 60.0
+RETRY_S = 2.0          # while the database is unreachable, how often to try it again
+CONNECT_TIMEOUT_S = 2  # a database host that drops packets must not hold lookups long
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +54,21 @@ class RegistryWatch:
         self._lock = threading.Lock()
         self._listener = None
         self._records: dict[str, registry.LayerRecord] | None = None
+        self._last: dict[str, registry.LayerRecord] | None = None   # kept through outages
         self._loaded_at = 0.0
+        self._retry_at = 0.0
+        # True while lookups are answered from the last copy because PostGIS is unreachable.
+        self.degraded = False
         # How many times this process read the registry (tests read it).
         self.reloads = 0
 
-    def public_layer(self, layer_id: str) -> registry.LayerRecord:
-        """Return a layer anybody may see, or raise NotFound, as `registry.public_layer` does."""
-        record = self.records().get(layer_id) if isinstance(layer_id, str) else None
+    def public_layer(self, layer_id: str, copy: dict | None = None) -> registry.LayerRecord:
+        """Return a layer anybody may see, or raise NotFound, as `registry.public_layer` does.
+
+        `copy` is a copy already taken with `records` or `records_at_once`.
+        """
+        copy = self.records() if copy is None else copy
+        record = copy.get(layer_id) if isinstance(layer_id, str) else None
         if record is None or not registry.is_public(record):
             raise NotFound(f"no published layer '{str(layer_id)[:LAYER_ID_MAX]}'",
                            fix="see /layers (or /ogc/collections) for the published layers")
@@ -74,8 +90,28 @@ class RegistryWatch:
                 self._reload()
             return self._records
 
+    def records_at_once(self) -> dict[str, registry.LayerRecord] | None:
+        """Return the copy if it is current and at hand, else None; never waits or reads.
+
+        For an event loop, which must not block: None sends the caller to a thread,
+        where `records` reloads (a stale copy is marked so that it does).
+        """
+        if not self._lock.acquire(blocking=False):
+            return None   # another thread is reloading
+        try:
+            if self._stale():
+                self._records = None   # what made it stale (a notification) is consumed
+                return None
+            return self._records
+        finally:
+            self._lock.release()
+
     def _stale(self) -> bool:
-        if self._records is None or time.monotonic() - self._loaded_at > self.max_age:
+        if self._records is None:
+            return True
+        if self.degraded:
+            return time.monotonic() >= self._retry_at
+        if time.monotonic() - self._loaded_at > self.max_age:
             return True
         try:
             self._listener.poll()
@@ -96,19 +132,33 @@ class RegistryWatch:
 
     def _reload(self) -> None:
         try:
-            rows = self._read()
-        except (psycopg2.OperationalError, psycopg2.InterfaceError):
-            # The session died unnoticed (a restart, a failover): once more, on a new one.
-            log.warning("the registry listener's session had ended; reconnecting")
+            try:
+                rows = self._read()
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                # The session died unnoticed (a restart, a failover): once more, on a new one.
+                log.warning("the registry listener's session had ended; reconnecting")
+                self._close()
+                rows = self._read()
+        except (MapServerError, psycopg2.Error):
+            if self._last is None:
+                raise
+            if not self.degraded:
+                log.warning("PostGIS is unreachable: serving from the last copy of the "
+                            "registry, trying again every %s s", RETRY_S)
             self._close()
-            rows = self._read()
-        self._records = {r.id: r for r in rows}
+            self._records = self._last
+            self.degraded = True
+            self._retry_at = time.monotonic() + RETRY_S
+            return
+        self._records = self._last = {r.id: r for r in rows}
+        self.degraded = False
         self._loaded_at = time.monotonic()
         self.reloads += 1
 
     def _read(self) -> list[registry.LayerRecord]:
         if self._listener is None:
-            self._listener = connect(self.url, application_name="mapserver-watch")
+            self._listener = connect(self.url, application_name="mapserver-watch",
+                                     connect_timeout_s=CONNECT_TIMEOUT_S)
             self._listener.autocommit = True
             with self._listener.cursor() as cur:
                 cur.execute(f"LISTEN {CHANNEL}")

@@ -16,6 +16,7 @@ from mapserver.ogc.describe import DOWNLOADS
 from mapserver.ogc.respond import json_response, url
 from mapserver.params import check_known
 from mapserver.web import public_database
+from mapserver.web.lanes import costly
 
 
 def _headers(record, fmt: str) -> dict:
@@ -37,6 +38,7 @@ def _not_modified(record, fmt: str) -> bool:
 
 
 @blueprint.get("/collections/<collection_id>/download.<path:fmt>")
+@costly
 def download(collection_id: str, fmt: str):
     """Send a whole public layer in one open format (GeoJSON, CSV, GPKG, SHP zip, KML)."""
     check_known(request.args, set())

@@ -1,4 +1,10 @@
-"""Features of a collection: pages of items with filters, and one feature by id."""
+"""Features of a collection: pages of items with filters, and one feature by id.
+
+Paging is by offset, so a page is only consistent with the pages before it if
+the layer was not replaced in between: next and prev links carry the version
+they were made on (``v=``), and a page asked for on another version answers
+410 Gone, telling the client to start again from the first page.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from flask import Response, request
 
 from mapserver import params
 from mapserver.auth.identify import caller_of
-from mapserver.errors import InvalidParameter, NotFound
+from mapserver.errors import Gone, InvalidParameter, NotFound
 from mapserver.layers import registry
 from mapserver.ogc import blueprint, cql, crs, query
 from mapserver.ogc.crs import CRS84
@@ -24,6 +30,7 @@ from mapserver.ogc.respond import (
     url,
 )
 from mapserver.web import database, public_database
+from mapserver.web.lanes import costly
 from mapserver.web.negotiate import wants_html
 
 
@@ -79,15 +86,18 @@ def _output_crs(args, offered: list[str], html: bool) -> crs.Crs:
 
 
 @blueprint.get("/collections/<collection_id>/items")
+@costly
 def items(collection_id: str):
     """Return one page of a collection's features as GeoJSON (or HTML)."""
     args = request.args
     html = wants_html(("json", "geojson", "html"))
     limit = params.parse_limit(args.get("limit"))
     offset = params.parse_offset(args.get("offset"))
+    pinned = params.parse_int(args["v"], "v", minimum=1) if "v" in args else None
     staff = caller_of(request, database()).at_least("staff")
     with _pool(staff).connection(read_only=True) as conn:
         record = registry.public_layer(conn, collection_id)
+        _check_pinned(record, pinned)
         offered = crs.offered(conn, record)
         where, columns, keys = _filters(record, args, staff, offered)
         output = _output_crs(args, offered, html)
@@ -102,12 +112,14 @@ def items(collection_id: str):
              GEOJSON if html else HTML, "this page in the other format"),
         link(url(f"/collections/{record.id}"), "collection", JSON, "the collection"),
     ]
+    # Page links name the version they were made on: following one after a replacement
+    # is a 410, never a page of the new version spliced onto pages of the old one.
     if offset + returned < matched:
-        links.append(link(request_url_with(offset=offset + limit), "next",
+        links.append(link(request_url_with(offset=offset + limit, v=record.version), "next",
                           HTML if html else GEOJSON, "next page"))
     if offset > 0:
-        links.append(link(request_url_with(offset=max(0, offset - limit)), "prev",
-                          HTML if html else GEOJSON, "previous page"))
+        links.append(link(request_url_with(offset=max(0, offset - limit), v=record.version),
+                          "prev", HTML if html else GEOJSON, "previous page"))
     stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     head = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,
             "timeStamp": stamp, "links": links}
@@ -117,6 +129,15 @@ def items(collection_id: str):
     # The features are already JSON text from PostGIS: splice, do not parse and re-dump.
     body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + features + "}"
     return _for(staff, Response(body, mimetype=GEOJSON), output)
+
+
+def _check_pinned(record, pinned: int | None) -> None:
+    """Refuse a page asked for on a version that is no longer served (410 Gone)."""
+    if pinned is not None and pinned != record.version:
+        raise Gone(f"collection {record.id!r} was replaced while you were paging (the link "
+                   f"was made on version {pinned}, version {record.version} is served now); "
+                   "pages of two versions would mix features",
+                   fix="start again from the first page (the link without offset and v)")
 
 
 @blueprint.get("/collections/<collection_id>/items/<feature_id>")

@@ -41,6 +41,9 @@ COMMON = {
     "filter": _param("filter", "CQL2 text filter over the queryables.", {"type": "string"}),
     "filter-lang": _param("filter-lang", "Filter language.",
                           {"type": "string", "enum": ["cql2-text"], "default": "cql2-text"}),
+    "v": _param("v", "The layer version the next/prev links were made on; another version "
+                "answers 410 (start again from the first page).",
+                {"type": "integer", "minimum": 1}),
 }
 
 
@@ -53,7 +56,13 @@ _EXCEPTION = {"application/json": {"schema": {"$ref": "#/components/schemas/exce
 ERRORS = {
     "400": {"description": "A parameter is malformed.", "content": _EXCEPTION},
     "404": {"description": "No such public collection or feature.", "content": _EXCEPTION},
+    "429": {"description": "Too many requests from this address: wait Retry-After seconds.",
+            "content": _EXCEPTION},
+    "503": {"description": "Busy, or the database is unreachable: try again after "
+                           "Retry-After seconds.", "content": _EXCEPTION},
 }
+GONE = {"description": "The collection was replaced while paging: start again from the first "
+                       "page.", "content": _EXCEPTION}
 
 
 def _op(operation_id, summary, parameters, ok, *, tags=("data",)):
@@ -89,7 +98,7 @@ def _collection_paths(record, offered: list[str]) -> dict:
                            {"type": "array", "items": {"type": "string", "enum": names}},
                            style="form", explode=False),
                     _param("sortby", "Sort keys, + ascending, - descending.", listing),
-                    *props]
+                    COMMON["v"], *props]
     base = f"/collections/{cid}"
     paths = {
         base: _op(f"describe-{cid}", f"Describe {title}", [COMMON["f"]],
@@ -106,6 +115,7 @@ def _collection_paths(record, offered: list[str]) -> dict:
                                   [COMMON["f"]],
                                   _response("JSON Schema", ["application/schema+json"])),
     }
+    paths[base + "/items"]["get"]["responses"]["410"] = GONE
     for key, (media, what) in DOWNLOADS.items():
         paths[f"{base}/download.{key}"] = _op(
             f"download-{cid}-{key.replace('.', '-')}", f"{title}: {what}", [],

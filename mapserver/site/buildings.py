@@ -11,6 +11,7 @@ from mapserver.layers import registry
 from mapserver.layers.manifest import Field
 from mapserver.site import features
 from mapserver.web import i18n, public_database
+from mapserver.web.lanes import costly
 from mapserver.web.links import absolute, site_root
 
 blueprint = Blueprint("buildings", __name__, template_folder="../templates")
@@ -54,6 +55,7 @@ def building(fid: str):
 
 
 @blueprint.get("/buildings/qr-sheet")
+@costly   # ~0.3 s of CPU: a QR code for every building
 def qr_sheet():
     """Return a printable sheet of every public building's QR code."""
     with public_database().connection() as conn:

@@ -10,6 +10,7 @@ from mapserver.layers import registry
 from mapserver.site import features
 from mapserver.site import search as searching
 from mapserver.web import i18n, public_database
+from mapserver.web.lanes import costly
 
 blueprint = Blueprint("map_api", __name__)
 
@@ -23,6 +24,7 @@ def _limit(text: str | None) -> int:
 
 
 @blueprint.get("/map/features/<layer_id>.geojson")
+@costly
 def features_in_box(layer_id: str):
     """Return the features of a layer inside bbox (public label fields, row-limited)."""
     # One envelope: the map clamps its view to -180..180 and never sends a crossing box.
@@ -47,6 +49,7 @@ def feature(layer_id: str, fid: str):
 
 
 @blueprint.get("/api/search")
+@costly
 def search():
     """Return the features whose id, address or name match `q`, best first."""
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from mapserver.errors import InvalidParameter, MapServerError
+from mapserver.errors import InvalidParameter, TooManyRequests
 from mapserver.params import parse_int
 
 MAX_COMMENT = 2000
@@ -19,13 +19,6 @@ MAX_CONTACT = 200
 WINDOW_MINUTES = 10
 MAX_PER_WINDOW = 5
 RESUBMIT_SECONDS = 120  # an identical submission within this time is the same one
-
-
-class TooManyRequests(MapServerError):
-    """A client sent more feedback than the rate limit allows."""
-
-    status = 429
-    code = "TooManyRequests"
 
 
 def _text(value, key_too_long: str, limit: int) -> str | None:

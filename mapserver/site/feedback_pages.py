@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
 
-from mapserver.errors import InvalidParameter, MapServerError
+from mapserver.errors import InvalidParameter, MapServerError, TooManyRequests
 from mapserver.site import feedback as store
 from mapserver.web import i18n, public_database
 from mapserver.web.negotiate import wants_html
@@ -54,7 +54,7 @@ def _submit(kind: str):
                 store.store_score(conn, score, comment, lang)
             elif fresh:
                 store.store_request(conn, what, why, contact, lang)
-    except (InvalidParameter, store.TooManyRequests) as exc:
+    except (InvalidParameter, TooManyRequests) as exc:
         error = _translated(exc)
         if html:
             return _page(errors={kind: error.message}, form=request.form,

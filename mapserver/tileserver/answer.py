@@ -69,11 +69,18 @@ def layer_ids(text: str) -> list[str]:
 
 
 def answer(extensions: dict, ids: list[str], z, x, y, *, wanted_version: str | None,
-           if_none_match: str) -> TileAnswer:
-    """Answer a tile of the layers `ids` from the cache, rendering it on a miss."""
+           if_none_match: str, cached_only: bool = False) -> TileAnswer | None:
+    """Answer a tile of the layers `ids` from the cache, rendering it on a miss.
+
+    With `cached_only` (an event loop, which must not block) return None instead of
+    anything that could wait: a registry reload, a render, a layer never cached.
+    """
     z, x, y = parse_tile(z, x, y)
     watch = extensions["mapserver.registry"]
-    records = [watch.public_layer(layer_id) for layer_id in ids]
+    copy = watch.records_at_once() if cached_only else watch.records()
+    if copy is None:
+        return None
+    records = [watch.public_layer(layer_id, copy) for layer_id in ids]
     key, version = cache_key(records)
     etag = f'"{key}@{version}/{z}/{x}/{y}"'
     cache_control = (IMMUTABLE if wanted_version == version
@@ -85,9 +92,19 @@ def answer(extensions: dict, ids: list[str], z, x, y, *, wanted_version: str | N
 
     def render() -> bytes:
         # Only a miss borrows a connection (of the public role); a hit is a file read.
-        with extensions["mapserver.db.public"].connection(read_only=True) as conn:
+        # Renders take turns (web/lanes.py): a flood of misses cannot take every thread.
+        with (extensions["mapserver.lanes"].render.turn(),
+              extensions["mapserver.db.public"].connection(read_only=True) as conn):
             return render_tile(conn, records, z, x, y)
 
+    if cached_only:
+        if any(_time_bounded(r) for r in records):
+            return None
+        data = tile_cache(extensions).read(key, version, z, x, y)
+        if data is None:
+            return None
+        headers["X-Tile-Cache"] = "hit"
+        return TileAnswer(200 if data else 204, headers, data)
     if any(_time_bounded(r) for r in records):
         # Never on disk: a front server serving the cache folder would go on showing an
         # event's tiles after its window closed. Such layers are small; render each time.

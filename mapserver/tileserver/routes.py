@@ -18,6 +18,7 @@ from mapserver.errors import NotFound
 from mapserver.tiles import metadata
 from mapserver.tiles.cache import TileCache
 from mapserver.tileserver import answer
+from mapserver.tileserver.fastpath import TILE_ERROR
 from mapserver.web import published
 from mapserver.web.links import site_root
 
@@ -30,6 +31,9 @@ def tile_cache() -> TileCache:
 
 
 def _tile_response(ids: list[str], z, x, y) -> Response:
+    failed = request.environ.pop(TILE_ERROR, None)
+    if failed is not None:   # the fast path met it already: do not do the work again
+        raise failed
     found = answer.answer(current_app.extensions, ids, z, x, y,
                                wanted_version=request.args.get("v"),
                                if_none_match=request.headers.get("If-None-Match", ""))
