@@ -198,8 +198,9 @@ def resolve(path: Path) -> tuple[str, str, str]:
     """
     lock_down()
     name = path.name
-    if not path.exists():
-        raise InvalidData(name, "does not exist", fix="check the path")
+    if not path.is_file():
+        raise InvalidData(name, "is not a file" if path.exists() else "does not exist",
+                          fix="check the path")
     suffix = path.suffix.lower()
     target = str(path)
     if suffix == ".zip":

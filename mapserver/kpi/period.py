@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from mapserver.errors import InvalidParameter
 
-MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")  # ASCII digits (\d also takes '٢٠٢٦')
+MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits (\d also takes '٢٠٢٦'), whole
+LAST_YEAR = 9998  # a period ends at the next month's first day, which must still be a date
 MAX_MONTHS = 120
 
 
@@ -26,8 +27,9 @@ class Period:
 
 
 def _month(text: str, name: str) -> dt.date:
-    match = MONTH.match(text)
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
+    match = MONTH.fullmatch(text)
+    if (not match or not 1 <= int(match.group(2)) <= 12
+            or not 1900 <= int(match.group(1)) <= LAST_YEAR):
         raise InvalidParameter(f"{name}={text!r} is not a month",
                                fix=f"write {name} as YYYY-MM, e.g. {name}=2026-01")
     return dt.date(int(match.group(1)), int(match.group(2)), 1)
