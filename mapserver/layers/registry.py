@@ -121,7 +121,8 @@ def is_public(record: LayerRecord, now: datetime | None = None) -> bool:
 def _instant(text) -> datetime | None:
     if not text:
         return None
-    value = datetime.fromisoformat(str(text))
+    # RFC 3339 allows a lower-case 't' and 'z', which fromisoformat refuses.
+    value = datetime.fromisoformat(str(text).upper())
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 

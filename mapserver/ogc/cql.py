@@ -140,8 +140,12 @@ class Translator:
     def _envelope(self, *coords):
         if not all(isinstance(c, int | float) for c in coords):
             raise _bad("an envelope takes four numbers")
+        try:
+            coords = [float(c) for c in coords]
+        except OverflowError:  # an integer of hundreds of digits
+            raise _bad("an envelope's numbers must be coordinates in degrees") from None
         return sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, 4326)").format(
-            *[self._param(float(c)) for c in coords]), "geometry"
+            *[self._param(c) for c in coords]), "geometry"
 
     def _geometry(self, node):
         clause, kind = self._expr(node)
@@ -171,6 +175,8 @@ class Translator:
         target, kind = self._expr(node.lhs)
         if kind != "text":
             raise _bad("LIKE needs a text property")
+        if not isinstance(node.pattern, str):
+            raise _bad("LIKE needs a text pattern in quotes, e.g. address LIKE 'MASS%'")
         # CQL2 LIKE has SQL's wildcards (% and _) and a backslash escape: pass the pattern bound.
         word = "NOT LIKE" if node.not_ else ("ILIKE" if node.nocase else "LIKE")
         return sql.SQL("({} " + word + " {})").format(target, self._param(node.pattern)), \
