@@ -40,6 +40,14 @@ def is_layer_id(text) -> bool:
     return isinstance(text, str) and _LAYER_ID.fullmatch(text) is not None
 
 
+def parse_layer_id(text, *, fix: str = "use 2 to 48 lower-case letters, digits and hyphens, "
+                   "starting with a letter (e.g. road-closures)") -> str:
+    """Return `text` if it is a layer id, else raise InvalidParameter showing a short part."""
+    if not is_layer_id(text):
+        raise InvalidParameter(f"{str(text)[:LAYER_ID_MAX]!r} is not a layer id", fix=fix)
+    return text
+
+
 EVERYWHERE = frozenset({"lang"})  # the reader's language, read by the app for every page
 
 

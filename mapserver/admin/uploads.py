@@ -23,7 +23,8 @@ from mapserver.errors import InvalidData, InvalidParameter, MapServerError
 from mapserver.ingest import contained
 from mapserver.ingest.formats import DRIVERS
 from mapserver.layers import registry
-from mapserver.layers.manifest import Manifest, check_layer_id, find, validate
+from mapserver.layers.manifest import Manifest, find, validate
+from mapserver.params import parse_layer_id
 
 ACCEPTED = sorted(set(DRIVERS) - {".shp"} | {".zip"})
 SAMPLE_ROWS = 3
@@ -89,7 +90,7 @@ def _safe_filename(raw: str | None) -> str:
 def ingest_upload(conn, settings, upload, layer_id: str, actor: str, *, crs=None, encoding=None,
                   source_layer=None, geometry=None, expected_version=None) -> dict:
     """Load one uploaded file in a contained child; return the load report with samples."""
-    check_layer_id(layer_id)
+    parse_layer_id(layer_id)
     filename = _safe_filename(upload.filename)
     suffix = Path(filename).suffix.lower()
     if suffix not in ACCEPTED:

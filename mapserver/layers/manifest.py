@@ -16,8 +16,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from mapserver.errors import InvalidData, InvalidParameter, NotFound
-from mapserver.params import is_layer_id
+from mapserver.errors import InvalidData, NotFound
 
 PG_TYPES = {
     "text": "text",
@@ -38,15 +37,6 @@ def _schema() -> dict:
 def _validator() -> jsonschema.protocols.Validator:
     cls = jsonschema.validators.validator_for(_schema())
     return cls(_schema(), format_checker=cls.FORMAT_CHECKER)
-
-
-def check_layer_id(layer_id: str) -> str:
-    """Return `layer_id` if it fits the schema's id pattern, else raise InvalidParameter."""
-    if not is_layer_id(layer_id):
-        raise InvalidParameter(f"'{layer_id[:60]}' is not a layer id",
-                               fix="use 2 to 48 lower-case letters, digits and hyphens, "
-                               "starting with a letter (e.g. road-closures)")
-    return layer_id
 
 
 def categories() -> list[str]:

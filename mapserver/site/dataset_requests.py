@@ -10,7 +10,7 @@ from psycopg2.extras import RealDictCursor
 
 from mapserver import audit
 from mapserver.errors import InvalidParameter, NotFound
-from mapserver.params import LAYER_ID_MAX, is_layer_id
+from mapserver.params import parse_layer_id
 
 MOVES = {"new": {"accepted", "declined"}, "accepted": {"published", "declined"},
          "published": set(), "declined": set()}
@@ -30,10 +30,9 @@ def inbox(conn, limit: int = 200) -> list[dict]:
 def move(conn, request_id: int, status: str, answer: str | None, actor: str,
          layer_id: str | None = None) -> dict:
     """Move a request to a new state with an optional public answer."""
-    if layer_id is not None and not is_layer_id(layer_id):
-        raise InvalidParameter(f"{str(layer_id)[:LAYER_ID_MAX]!r} is not a layer id",
-                               fix="give the id of the layer that answers the request "
-                                   "(a-z, 0-9 and -, e.g. street-trees)")
+    if layer_id is not None:
+        parse_layer_id(layer_id, fix="give the id of the layer that answers the request "
+                       "(a-z, 0-9 and -, e.g. street-trees)")
     answer = (answer or "").strip() or None
     if answer and len(answer) > MAX_ANSWER:
         raise InvalidParameter(f"the answer is longer than {MAX_ANSWER} characters",
